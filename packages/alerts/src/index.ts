@@ -1,0 +1,1 @@
+export { type BurnRateWindow, burnRateWindows, type SloWindow } from './burn-rate.js';

@@ -1,0 +1,1 @@
+export { dashboardUid, MAX_UID_LENGTH } from './uid.js';

@@ -1,0 +1,1 @@
+export { LogNormal, Random } from './random.js';

@@ -1,0 +1,1 @@
+export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
