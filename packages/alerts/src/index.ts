@@ -1,1 +1,1 @@
-export { type BurnRateWindow, burnRateWindows, type SloWindow } from './burn-rate.js';
+export { formatDuration, parseDuration, scaleDuration } from './duration.js';

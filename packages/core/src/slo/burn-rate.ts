@@ -1,5 +1,4 @@
-/** The SLO compliance windows the generator supports. */
-export type SloWindow = '28d' | '30d';
+import type { SloWindow } from '../config/schema.js';
 
 /** One multi-window alert of the Google SRE workbook's multiwindow, multi-burn-rate scheme. */
 export interface BurnRateWindow {
@@ -23,6 +22,15 @@ const SCHEME = [
   { severity: 'ticket', long: '1d', longHours: 24, short: '2h', budgetSpent: 0.1 },
   { severity: 'ticket', long: '3d', longHours: 72, short: '6h', budgetSpent: 0.1 },
 ] as const;
+
+/** The paging factor for a window: configuration refuses objectives whose budget × this exceeds 1. */
+export function pageBurnFactor(window: SloWindow): number {
+  return Math.max(
+    ...burnRateWindows(window)
+      .filter((w) => w.severity === 'page')
+      .map((w) => w.factor),
+  );
+}
 
 /**
  * The burn-rate windows and factors for an SLO window. The factor follows from the window:

@@ -1,0 +1,70 @@
+/**
+ * Every attribute key the project's metrics carry, with its allowed values where the set is
+ * closed. Stable keys (`error.type`, `server.*`) follow the OpenTelemetry semantic conventions;
+ * `gen_ai.*` follow GenAI semconv v1.41; `gemini_lanes.*` are this project's own. Values of
+ * closed sets never come from user text, so label cardinality stays bounded.
+ */
+export const ATTR = {
+  // GenAI semantic conventions v1.41
+  operationName: 'gen_ai.operation.name',
+  providerName: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  responseModel: 'gen_ai.response.model',
+  tokenType: 'gen_ai.token.type',
+  requestStream: 'gen_ai.request.stream',
+  // Stable general conventions
+  errorType: 'error.type',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  // gemini-lanes
+  lane: 'gemini_lanes.lane',
+  outcome: 'gemini_lanes.outcome',
+  priority: 'gemini_lanes.priority',
+  rejectionReason: 'gemini_lanes.rejection.reason',
+  cacheResult: 'gemini_lanes.cache.result',
+  quotaDimension: 'gemini_lanes.quota.dimension',
+  retryReason: 'gemini_lanes.retry.reason',
+  hedgeOutcome: 'gemini_lanes.hedge.outcome',
+  fallbackReason: 'gemini_lanes.fallback.reason',
+  poolState: 'gemini_lanes.pool.state',
+  tokenKind: 'gemini_lanes.token.kind',
+  pricingTier: 'gemini_lanes.pricing.tier',
+  routeReason: 'gemini_lanes.route.reason',
+  batchState: 'gemini_lanes.batch.state',
+  itemState: 'gemini_lanes.item.state',
+} as const;
+
+export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
+
+/** The closed value sets. */
+export const VALUES = {
+  lane: ['latency', 'throughput'],
+  /** How a lane request ended. `rejected` and `timed_out` never reach the SDK and count as bad SLI events. */
+  outcome: ['success', 'error', 'rejected', 'timed_out', 'cancelled'],
+  priority: ['high', 'normal', 'low'],
+  rejectionReason: ['queue_full', 'queue_timeout', 'quota', 'shutdown'],
+  cacheResult: ['hit', 'miss', 'coalesced', 'bypass'],
+  quotaDimension: ['rpm', 'input_tpm', 'rpd'],
+  retryReason: ['rate_limited', 'server_error', 'timeout', 'connection_error'],
+  hedgeOutcome: ['won', 'lost'],
+  fallbackReason: ['queue', 'rate_limited', 'deadline'],
+  /** undici pool stats: sockets connected, free, and requests pending, queued, running. */
+  poolState: ['connected', 'free', 'pending', 'queued', 'running'],
+  tokenType: ['input', 'output'],
+  /** Billed token kinds: thinking is billed at the output price and is part of `output` in `gen_ai.client.token.usage`. */
+  tokenKind: ['input', 'cached_input', 'output', 'thinking', 'tool_use_input'],
+  pricingTier: ['standard', 'batch', 'flex'],
+  routeReason: ['explicit', 'classifier', 'stream', 'size', 'default'],
+  batchState: ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'expired'],
+  itemState: ['completed', 'failed'],
+  requestStream: ['true', 'false'],
+  operationName: ['generate_content', 'embeddings', 'count_tokens', 'compute_tokens', 'batch'],
+  providerName: ['gcp.gemini', 'gcp.vertex_ai'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type Lane = (typeof VALUES.lane)[number];
+export type Outcome = (typeof VALUES.outcome)[number];
+export type Priority = (typeof VALUES.priority)[number];
+export type RejectionReason = (typeof VALUES.rejectionReason)[number];
+export type TokenKind = (typeof VALUES.tokenKind)[number];
+export type PricingTier = (typeof VALUES.pricingTier)[number];

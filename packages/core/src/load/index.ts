@@ -1,0 +1,1 @@
+export { CONFIG_EXTENSIONS, loadConfigFile } from './load-config.js';
