@@ -39,7 +39,11 @@ export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];
 /** The closed value sets. */
 export const VALUES = {
   lane: ['latency', 'throughput'],
-  /** How a lane request ended. `rejected` and `timed_out` never reach the SDK and count as bad SLI events. */
+  /**
+   * How a lane request ended. `rejected` (refused at admission) and `timed_out` (its deadline
+   * passed before it was sent) never reach the upstream and count as bad SLI events; a deadline
+   * passing during the upstream call is an `error` (error.type `timeout`); `cancelled`: the caller gave up.
+   */
   outcome: ['success', 'error', 'rejected', 'timed_out', 'cancelled'],
   priority: ['high', 'normal', 'low'],
   rejectionReason: ['queue_full', 'queue_timeout', 'quota', 'shutdown'],

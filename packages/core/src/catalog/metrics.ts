@@ -112,7 +112,7 @@ export const METRICS = {
     kind: 'counter',
     unit: '{request}',
     description:
-      'Lane requests by outcome. rejected and timed_out requests never reach the upstream and count as bad events in the SLIs.',
+      'Lane requests by outcome. rejected (refused at admission) and timed_out (deadline passed before it was sent) never reach the upstream and count as bad events in the SLIs; a deadline passing during the upstream call is an error with error.type timeout; cancelled means the caller gave up.',
     attributes: [ATTR.lane, ATTR.requestModel, ATTR.operationName, ATTR.outcome],
     preinitialize: [ATTR.lane, ATTR.outcome],
     source: 'gemini-lanes',
