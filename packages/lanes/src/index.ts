@@ -1,1 +1,26 @@
+export { MemoryQuotaStore } from './quota/memory-quota-store.js';
+export {
+  createQuotaLimiter,
+  type QuotaDecision,
+  QuotaLimiter,
+  type QuotaLimiterOptions,
+  type QuotaPermit,
+  type QuotaRequest,
+  type QuotaUtilization,
+  UnknownQuotaModelError,
+} from './quota/quota-limiter.js';
+export {
+  type BucketSpec,
+  DIMENSIONS,
+  type QuotaDimension,
+  type QuotaStore,
+  type TakeRequest,
+  type TakeResult,
+} from './quota/quota-store.js';
+export { RedisQuotaStore, type RedisQuotaStoreOptions } from './quota/redis-quota-store.js';
+export {
+  type RedisClientLike,
+  type RedisCommander,
+  redisCommander,
+} from './redis/redis-commander.js';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';

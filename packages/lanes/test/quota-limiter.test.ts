@@ -1,0 +1,160 @@
+import { defineConfig, ManualClock, QuotaExhaustedError } from '@gemini-lanes/core';
+import { describe, expect, it } from 'vitest';
+import {
+  createQuotaLimiter,
+  type QuotaDecision,
+  RedisQuotaStore,
+  UnknownQuotaModelError,
+} from '../src/index.js';
+
+const quota = defineConfig({
+  quota: {
+    latencyReservedShare: 0.2,
+    models: { 'gemini-2.5-flash': { rpm: 10, inputTpm: 10_000, rpd: 1000 } },
+  },
+}).quota;
+const model = 'gemini-2.5-flash';
+
+function setup() {
+  const clock = new ManualClock(1_700_000_000_000);
+  const slept: number[] = [];
+  const limiter = createQuotaLimiter(quota, {
+    clock,
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted();
+      slept.push(ms);
+      clock.advance(ms);
+    },
+  });
+  return { clock, limiter, slept };
+}
+
+function ok(decision: QuotaDecision) {
+  if (!decision.ok) throw new Error(`denied: ${decision.dimension}`);
+  return decision.permit;
+}
+
+describe('QuotaLimiter', () => {
+  it('keeps the latency lane its reserved share: throughput stops at 80%, latency gets the rest', async () => {
+    const { limiter } = setup();
+    for (let i = 0; i < 8; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 100 }));
+    expect(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 6000,
+    });
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    expect((await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 })).ok).toBe(false);
+  });
+
+  it('waits for quota, for as long as the bucket needs and no longer', async () => {
+    const { limiter, slept } = setup();
+    for (let i = 0; i < 10; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    const permit = await limiter.acquire({ model, lane: 'latency', inputTokens: 1 });
+    expect(permit.lane).toBe('latency');
+    expect(slept).toEqual([6000]);
+  });
+
+  it('refuses at once a wait longer than allowed, with when to retry', async () => {
+    const { limiter, slept } = setup();
+    for (let i = 0; i < 10; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    const error = await limiter
+      .acquire({ model, lane: 'latency', inputTokens: 1 }, { maxWaitMs: 1000 })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(QuotaExhaustedError);
+    expect(error).toMatchObject({
+      code: 'ERR_QUOTA_EXHAUSTED',
+      dimension: 'rpm',
+      model,
+      retryAfterMs: 6000,
+    });
+    expect(slept).toEqual([]);
+  });
+
+  it("refuses at once a request that can never fit in the lane's share of a minute", async () => {
+    const { limiter, slept } = setup();
+    // 9,000 input tokens fit the whole 10,000 TPM but not the throughput lane's 8,000.
+    const error = await limiter
+      .acquire({ model, lane: 'throughput', inputTokens: 9000 })
+      .catch((e) => e);
+    expect(error).toMatchObject({
+      code: 'ERR_QUOTA_EXHAUSTED',
+      dimension: 'input_tpm',
+      retryAfterMs: undefined,
+    });
+    expect(slept).toEqual([]);
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 9000 }));
+  });
+
+  it('corrects the input-token estimate by actual usage, and refunds a request never sent', async () => {
+    const { limiter } = setup();
+    const permit = ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 6000 }));
+    expect((await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 4001 })).ok).toBe(
+      false,
+    );
+    await permit.settle(2000); // the response said 2,000: 4,000 come back
+    await permit.settle(1); // settling twice changes nothing
+    const big = ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 8000 }));
+    expect((await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 })).ok).toBe(false);
+    await big.refund();
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 8000 }));
+  });
+
+  it('charges a late correction when the estimate was too low', async () => {
+    const { limiter } = setup();
+    const permit = ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1000 }));
+    await permit.settle(9000);
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1001 })).toMatchObject({
+      ok: false,
+      dimension: 'input_tpm',
+    });
+  });
+
+  it('reports utilisation per model, lane and dimension over the window', async () => {
+    const { limiter, clock } = setup();
+    for (let i = 0; i < 4; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 500 }));
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1000 }));
+    const value = (lane: string, dimension: string) =>
+      limiter.utilization().find((u) => u.lane === lane && u.dimension === dimension)?.value;
+    expect(value('throughput', 'rpm')).toBeCloseTo(0.4, 10);
+    expect(value('throughput', 'input_tpm')).toBeCloseTo(0.2, 10);
+    expect(value('latency', 'input_tpm')).toBeCloseTo(0.1, 10);
+    expect(value('latency', 'rpd')).toBeCloseTo(0.001, 10);
+    clock.advance(61_000);
+    expect(value('throughput', 'rpm')).toBe(0);
+    expect(value('throughput', 'rpd')).toBeCloseTo(0.004, 10);
+  });
+
+  it('refuses a model the quota does not list, and stops waiting when aborted', async () => {
+    const { limiter } = setup();
+    await expect(
+      limiter.tryAcquire({ model: 'gemini-9', lane: 'latency', inputTokens: 1 }),
+    ).rejects.toBeInstanceOf(UnknownQuotaModelError);
+    for (let i = 0; i < 10; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    const controller = new AbortController();
+    controller.abort(new Error('caller went away'));
+    await expect(
+      limiter.acquire({ model, lane: 'latency', inputTokens: 1 }, { signal: controller.signal }),
+    ).rejects.toThrow('caller went away');
+  });
+
+  it('uses Redis when given a client, and asks for one when the configuration says redis', () => {
+    const fakeClient = { sendCommand: async () => [0, '0', '0', '0', '0'] };
+    expect(() => createQuotaLimiter(quota, { store: fakeClient })).not.toThrow();
+    expect(() => new RedisQuotaStore({} as never)).toThrow(
+      'expected a connected node-redis client',
+    );
+    const redisQuota = defineConfig({
+      quota: { store: 'redis', redisUrl: 'redis://127.0.0.1:6379' },
+    }).quota;
+    expect(() => createQuotaLimiter(redisQuota)).toThrow(
+      'quota.store is "redis": pass a connected Redis client',
+    );
+  });
+});
