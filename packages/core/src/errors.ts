@@ -33,34 +33,61 @@ export abstract class LaneRequestError extends GeminiLanesError {
   abstract readonly errorType: string;
 }
 
-/** The latency lane refused a request that would have waited past `maxQueueWaitMs` for admission. */
+/** A request waited `maxQueueWaitMs` for admission without starting, and was rejected rather than served late. */
 export class QueueTimeoutError extends LaneRequestError {
   readonly errorType = 'queue_timeout';
-  readonly maxQueueWaitMs: number;
-  /** How long it would have had to wait (estimated), or did wait before giving up. */
+  /** How long it waited. */
   readonly waitMs: number;
+  readonly maxQueueWaitMs: number;
+  /** Requests waiting when it gave up. */
+  readonly queueDepth: number;
 
-  constructor(waitMs: number, maxQueueWaitMs: number) {
+  constructor(waitMs: number, maxQueueWaitMs: number, queueDepth: number) {
     super(
       'ERR_QUEUE_TIMEOUT',
-      `request rejected: it would wait ${Math.round(waitMs)} ms for admission, more than maxQueueWaitMs ${maxQueueWaitMs} ms`,
+      `request rejected: waited ${Math.round(waitMs)} ms for admission without starting (maxQueueWaitMs ${maxQueueWaitMs}, ${queueDepth} waiting)`,
     );
     this.waitMs = waitMs;
     this.maxQueueWaitMs = maxQueueWaitMs;
+    this.queueDepth = queueDepth;
   }
 }
 
-/** The lane's admission queue is full. */
+/**
+ * A request refused on arrival: the admission queue is full, or at the current service rate it
+ * could not start within its queue-wait deadline, so waiting would only make it late.
+ */
 export class LaneOverloadedError extends LaneRequestError {
   readonly errorType = 'lane_overloaded';
+  readonly reason: 'queue_full' | 'overloaded';
   readonly queueLength: number;
+  /** The wait the lane predicted (for `overloaded`). */
+  readonly estimatedWaitMs: number | undefined;
 
-  constructor(queueLength: number) {
+  constructor(
+    reason: 'queue_full' | 'overloaded',
+    queueLength: number,
+    estimatedWaitMs?: number,
+    maxQueueWaitMs?: number,
+  ) {
     super(
       'ERR_LANE_OVERLOADED',
-      `request rejected: the admission queue is full (${queueLength} waiting)`,
+      reason === 'queue_full'
+        ? `request rejected: the admission queue is full (${queueLength} waiting)`
+        : `request rejected: it would wait about ${Math.round(estimatedWaitMs ?? 0)} ms for admission (${queueLength} waiting), more than maxQueueWaitMs ${maxQueueWaitMs ?? '?'}`,
     );
+    this.reason = reason;
     this.queueLength = queueLength;
+    this.estimatedWaitMs = estimatedWaitMs;
+  }
+}
+
+/** The lane was closed: queued requests are refused, and so is new work. */
+export class LaneClosedError extends LaneRequestError {
+  readonly errorType = 'lane_closed';
+
+  constructor() {
+    super('ERR_LANE_CLOSED', 'request rejected: the lane is closed');
   }
 }
 

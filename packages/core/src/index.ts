@@ -44,6 +44,7 @@ export type {
 export {
   GeminiLanesError,
   isGeminiLanesError,
+  LaneClosedError,
   LaneOverloadedError,
   LaneRequestError,
   QueueTimeoutError,

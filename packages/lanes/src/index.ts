@@ -1,3 +1,10 @@
+export {
+  type AdmissionObserver,
+  AdmissionQueue,
+  type AdmissionQueueOptions,
+  type AdmitOptions,
+  type Slot,
+} from './latency/admission-queue.js';
 export { MemoryQuotaStore } from './quota/memory-quota-store.js';
 export {
   createQuotaLimiter,

@@ -46,7 +46,8 @@ export const VALUES = {
    */
   outcome: ['success', 'error', 'rejected', 'timed_out', 'cancelled'],
   priority: ['high', 'normal', 'low'],
-  rejectionReason: ['queue_full', 'queue_timeout', 'quota', 'shutdown'],
+  /** `overloaded`: refused on arrival because it could not start within its queue-wait deadline at the current service rate. */
+  rejectionReason: ['queue_full', 'overloaded', 'queue_timeout', 'quota', 'shutdown'],
   cacheResult: ['hit', 'miss', 'coalesced', 'bypass'],
   quotaDimension: ['rpm', 'input_tpm', 'rpd'],
   retryReason: ['rate_limited', 'server_error', 'timeout', 'connection_error'],
