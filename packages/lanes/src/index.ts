@@ -5,6 +5,11 @@ export {
   type AdmitOptions,
   type Slot,
 } from './latency/admission-queue.js';
+export {
+  LaneConnectionPool,
+  type LaneConnectionPoolOptions,
+  type PoolStatsSnapshot,
+} from './pool/lane-connection-pool.js';
 export { MemoryQuotaStore } from './quota/memory-quota-store.js';
 export {
   createQuotaLimiter,
