@@ -67,3 +67,9 @@ export {
   TIER_MULTIPLIER,
 } from './pricing/price-table.js';
 export { type BurnRateWindow, burnRateWindows, pageBurnFactor } from './slo/burn-rate.js';
+export {
+  describeUpstreamError,
+  parseDurationMs,
+  type RetryReason,
+  type UpstreamErrorInfo,
+} from './upstream/upstream-error.js';

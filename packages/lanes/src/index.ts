@@ -35,4 +35,7 @@ export {
   type RedisCommander,
   redisCommander,
 } from './redis/redis-commander.js';
+export { AimdLimiter, type AimdOptions } from './throughput/aimd-limiter.js';
+export { type BackoffOptions, retryDelayMs } from './throughput/backoff.js';
+export { RetryBudget, type RetryBudgetOptions } from './throughput/retry-budget.js';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
