@@ -38,16 +38,19 @@ const connectionPoolSchema = (defaults: { connections: number; prewarm: number }
     })
     .prefault({});
 
+/** Upstream base URLs (regional gateways or emulator instances); empty means the SDK's default. */
+const endpointsSchema = z
+  .array(z.strictObject({ url: httpUrl, name: z.string().min(1).optional() }))
+  .default([]);
+/** `v1` or `v1beta`; unset uses the SDK's default. */
+const apiVersionSchema = z.enum(['v1', 'v1beta']).optional();
+
 const latencyLaneSchema = z
   .strictObject({
     /** Models this lane serves; the first is the default. */
     models: z.array(modelName).min(1).default(['gemini-2.5-flash']),
-    /** Upstream base URLs (regional gateways or emulator instances); empty means the SDK's default. */
-    endpoints: z
-      .array(z.strictObject({ url: httpUrl, name: z.string().min(1).optional() }))
-      .default([]),
-    /** `v1` or `v1beta`; unset uses the SDK's default. */
-    apiVersion: z.enum(['v1', 'v1beta']).optional(),
+    endpoints: endpointsSchema,
+    apiVersion: apiVersionSchema,
     pool: connectionPoolSchema({ connections: 32, prewarm: 2 }),
     /** Requests in flight at once: what the upstream can serve within the SLA. */
     concurrency: positiveInt.default(32),
@@ -101,10 +104,8 @@ const latencyLaneSchema = z
 const throughputLaneSchema = z
   .strictObject({
     models: z.array(modelName).min(1).default(['gemini-2.5-flash']),
-    endpoints: z
-      .array(z.strictObject({ url: httpUrl, name: z.string().min(1).optional() }))
-      .default([]),
-    apiVersion: z.enum(['v1', 'v1beta']).optional(),
+    endpoints: endpointsSchema,
+    apiVersion: apiVersionSchema,
     pool: connectionPoolSchema({ connections: 64, prewarm: 0 }),
     concurrency: z
       .strictObject({
