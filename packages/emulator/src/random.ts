@@ -101,3 +101,25 @@ export class LogNormal {
     return Math.exp(this.#mu + this.#sigma * random.normal());
   }
 }
+
+/**
+ * A 32-bit seed from text (FNV-1a), so values derived from content (an embedding's vector) are
+ * the same for the same text in every run.
+ */
+export function seedFromString(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** An id drawn from `random`, by default shaped like the API's `responseId` (23 URL-safe characters). */
+export function randomId(random: Random, length = 23, alphabet = ID_ALPHABET): string {
+  let id = '';
+  for (let i = 0; i < length; i++) id += alphabet.charAt(random.int(0, alphabet.length - 1));
+  return id;
+}
