@@ -6,8 +6,8 @@ import {
 } from '@gemini-lanes/core';
 import { loadConfigFile } from '@gemini-lanes/core/load';
 import type { Command } from '../command.js';
-import { findConfigFile } from '../config-discovery.js';
 import { ExitCode } from '../exit-codes.js';
+import { type ResolvedConfig, resolveConfig } from '../resolve-config.js';
 
 function summary(config: GeminiLanesConfig): string {
   const { latency, throughput } = config.lanes;
@@ -46,25 +46,16 @@ as "<path> <what is wrong> (got <value>)". Exits 0 when valid, 1 when not.`,
     'gemini-lanes validate --print > resolved.json',
   ],
   async run({ io, options }) {
-    const file = await findConfigFile(
-      io.cwd,
-      typeof options.config === 'string' ? options.config : undefined,
-    );
-    let config: GeminiLanesConfig;
-    if (file === undefined) {
-      const result = validateConfig({});
-      if (!result.ok) throw new ConfigError(result.issues);
-      config = result.config;
-    } else {
-      try {
-        config = await loadConfigFile(file);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        io.stderr.write(`${file}: ${error.issues.length} problem(s)\n`);
-        for (const issue of error.issues) io.stderr.write(`  ${formatIssue(issue)}\n`);
-        return ExitCode.failure;
-      }
+    let resolved: ResolvedConfig;
+    try {
+      resolved = await resolveConfig(io.cwd, options.config);
+    } catch (error) {
+      if (!(error instanceof ConfigError) || error.file === undefined) throw error;
+      io.stderr.write(`${error.file}: ${error.issues.length} problem(s)\n`);
+      for (const issue of error.issues) io.stderr.write(`  ${formatIssue(issue)}\n`);
+      return ExitCode.failure;
     }
+    const { config, file } = resolved;
     if (options.print) {
       io.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
       return ExitCode.ok;

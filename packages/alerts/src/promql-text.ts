@@ -1,0 +1,25 @@
+/**
+ * A string as the body of a PromQL double-quoted literal: backslash, double quote and line breaks
+ * escaped, so a configured label value can never end its matcher early.
+ */
+export function promqlString(value: string): string {
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r');
+}
+
+/**
+ * A number as rule text, without binary floating-point noise: `1 - 0.999` is written `0.001`,
+ * not `0.0010000000000000009`.
+ */
+export function promqlNumber(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
+  return String(Number(value.toPrecision(12)));
+}
+
+/** An RE2 alternation matching exactly one of `values`, as the body of a PromQL string. */
+export function promqlAlternation(values: readonly string[]): string {
+  return values.map((v) => promqlString(v.replace(/[.+*?^$()[\]{}|\\]/g, '\\$&'))).join('|');
+}
