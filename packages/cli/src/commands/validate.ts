@@ -1,10 +1,4 @@
-import {
-  ConfigError,
-  formatIssue,
-  type GeminiLanesConfig,
-  validateConfig,
-} from '@gemini-lanes/core';
-import { loadConfigFile } from '@gemini-lanes/core/load';
+import { ConfigError, formatIssue, type GeminiLanesConfig } from '@gemini-lanes/core';
 import type { Command } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { type ResolvedConfig, resolveConfig } from '../resolve-config.js';
