@@ -1,5 +1,12 @@
-import { ATTR, type AttributeKey, labelName, leMatcher, type VALUES } from '@gemini-lanes/core';
-import { promqlAlternation, promqlString } from './promql-text.js';
+import {
+  ATTR,
+  type AttributeKey,
+  labelName,
+  leMatcher,
+  promqlAlternation,
+  promqlString,
+  type VALUES,
+} from '@gemini-lanes/core';
 
 /**
  * One rendered PromQL label matcher and the catalog attribute it tests, so a selector can refuse

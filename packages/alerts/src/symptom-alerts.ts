@@ -1,9 +1,8 @@
-import { ATTR, labelName } from '@gemini-lanes/core';
+import { ATTR, labelName, promqlNumber } from '@gemini-lanes/core';
 import { alertName, labelTemplate, runbookUrl, severity } from './alert-naming.js';
 import { panelRef } from './dashboard-links.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { equals, type LabelMatcher, oneOf } from './label-matcher.js';
-import { promqlNumber } from './promql-text.js';
 import { recordNames } from './record-names.js';
 import type { RuleContext } from './rule-context.js';
 import type { AlertDefinition, AlertingRule, RunbookEntry } from './rule-types.js';

@@ -29,6 +29,12 @@ export {
   type PrometheusSeries,
   prometheusSeries,
 } from './catalog/prometheus-names.js';
+export {
+  promqlAlternation,
+  promqlNumber,
+  promqlString,
+  SERVICE_LABEL,
+} from './catalog/promql-text.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
 export { ConfigError, type ConfigIssue, formatIssue } from './config/config-error.js';
 export { type ConfigValidation, defineConfig, validateConfig } from './config/define-config.js';

@@ -1,5 +1,4 @@
-import { type AttributeKey, labelName } from '@gemini-lanes/core';
-import { promqlAlternation, promqlString } from './promql-text.js';
+import { type AttributeKey, labelName, promqlAlternation, promqlString } from '@gemini-lanes/core';
 
 /** One PromQL label matcher, already rendered: `gemini_lanes_lane=~"$lane"`. */
 export type LabelMatcher = string;

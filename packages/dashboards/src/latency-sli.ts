@@ -3,10 +3,10 @@ import {
   type GeminiLanesConfig,
   leMatcher,
   type Outcome,
+  promqlNumber,
   type VALUES,
 } from '@gemini-lanes/core';
 import { equals, oneOf } from './label-matcher.js';
-import { promqlNumber } from './promql-text.js';
 import { type QueryScope, selector } from './series-selector.js';
 
 // Label values are typed against core's closed sets, so a renamed value fails to compile.

@@ -1,5 +1,4 @@
-import { type AttributeKey, labelName } from '@gemini-lanes/core';
-import { promqlNumber } from './promql-text.js';
+import { type AttributeKey, labelName, promqlNumber } from '@gemini-lanes/core';
 
 /** Grafana's rate window: at least four scrapes, and never shorter than a step plus a scrape. */
 export const RATE_INTERVAL = '$__rate_interval';

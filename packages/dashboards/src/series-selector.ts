@@ -6,6 +6,7 @@ import {
   METRICS,
   type MetricKey,
   prometheusSeries,
+  SERVICE_LABEL,
 } from '@gemini-lanes/core';
 import {
   equals,
@@ -15,9 +16,6 @@ import {
   rawEquals,
 } from './label-matcher.js';
 import { VARIABLE } from './template-variable-names.js';
-
-/** The Prometheus label the service is selected by: the scrape job (= `service.name` by convention). */
-export const SERVICE_LABEL = 'job';
 
 /**
  * Which series a panel reads. `lane`: the `$lane` variable, one pinned lane (SLO panels and the

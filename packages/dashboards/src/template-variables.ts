@@ -1,9 +1,16 @@
-import { ATTR, type GeminiLanesConfig, type Lane, labelName, VALUES } from '@gemini-lanes/core';
+import {
+  ATTR,
+  type GeminiLanesConfig,
+  type Lane,
+  labelName,
+  SERVICE_LABEL,
+  VALUES,
+} from '@gemini-lanes/core';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { equalsVariable, rawEquals } from './label-matcher.js';
-import { SERVICE_LABEL, seriesName } from './series-selector.js';
+import { seriesName } from './series-selector.js';
 import { VARIABLE } from './template-variable-names.js';
 
 /** Grafana's value for "All" in a multi-value variable. */

@@ -172,7 +172,7 @@ const severitySchema = z.string().regex(/^[a-z][a-z0-9_]*$/, {
 });
 
 export const configSchema = z.strictObject({
-  /** The service name: the `service.name` resource attribute and `service_name` in selectors. */
+  /** The service name: the `service.name` resource attribute, and the scrape `job` label that dashboards and rules select on. */
   service: z.string().min(1).default('gemini-app'),
   /** Deployment environment (`deployment.environment.name`), if you run several. */
   environment: z.string().min(1).optional(),

@@ -1,6 +1,7 @@
 /**
  * A string as the body of a PromQL double-quoted literal: backslash, double quote and line breaks
- * escaped, so a configured label value can never end its matcher early.
+ * escaped, so a configured label value can never end its matcher early. Dashboards and rules
+ * both render through these, so a value is quoted the same way everywhere.
  */
 export function promqlString(value: string): string {
   return value
@@ -23,3 +24,10 @@ export function promqlNumber(value: number): string {
 export function promqlAlternation(values: readonly string[]): string {
   return values.map((v) => promqlString(v.replace(/[.+*?^$()[\]{}|\\]/g, '\\$&'))).join('|');
 }
+
+/**
+ * The label that names a service in every query and rule: the scrape `job`. The OpenTelemetry
+ * JS Prometheus exporter puts `service.name` only on `target_info`, and a Collector sets `job`
+ * from `service.name`, so by convention the job is the service.
+ */
+export const SERVICE_LABEL = 'job';
