@@ -6,6 +6,15 @@ export {
   type Slot,
 } from './latency/admission-queue.js';
 export {
+  createLatencyLane,
+  GEMINI_API_ORIGIN,
+  type LatencyCallOptions,
+  type LatencyLane,
+  type LatencyLaneOptions,
+  MissingApiKeyError,
+} from './latency/latency-lane.js';
+export { estimateInputTokens } from './latency/token-estimate.js';
+export {
   LaneConnectionPool,
   type LaneConnectionPoolOptions,
   type PoolStatsSnapshot,

@@ -21,7 +21,7 @@ export interface AdmissionQueueOptions {
   warmupCompletions?: number;
   clock?: Clock;
   /** Told about every admission decision, for metrics; never allowed to break admission. */
-  observer?: AdmissionObserver;
+  observer?: AdmissionObserver | undefined;
 }
 
 export interface AdmissionObserver {

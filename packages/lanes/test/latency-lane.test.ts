@@ -1,0 +1,291 @@
+import {
+  LaneOverloadedError,
+  QueueTimeoutError,
+  QuotaExhaustedError,
+  RequestTimeoutError,
+} from '@gemini-lanes/core';
+import { type EmulatorHandle, startEmulator } from '@gemini-lanes/emulator';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLatencyLane,
+  createQuotaLimiter,
+  type LatencyLane,
+  MissingApiKeyError,
+} from '../src/index.js';
+import { metricsHarness } from './support/metrics.js';
+
+const model = 'gemini-2.5-flash-lite';
+const prompt = (text: string) => ({
+  model,
+  contents: text,
+  config: { maxOutputTokens: 20, thinkingConfig: { thinkingBudget: 0 } },
+});
+
+describe('latency lane against the emulator', () => {
+  let fast: EmulatorHandle;
+  let slow: EmulatorHandle;
+  const lanes: LatencyLane[] = [];
+  beforeAll(async () => {
+    fast = await startEmulator({ profile: 'zero', seed: 1 });
+    // Every answer takes about 800 ms: long next to the deadlines these tests set.
+    slow = await startEmulator({
+      seed: 2,
+      models: {
+        [model]: {
+          ttftMs: { median: 800, p95: 801 },
+          decodeTokensPerSecond: { median: 1000, p95: 1001 },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await Promise.all([fast?.close(), slow?.close()]);
+  });
+  afterEach(async () => {
+    await Promise.all(lanes.splice(0).map((lane) => lane.close()));
+  });
+
+  function lane(
+    baseUrl: string,
+    input: Parameters<typeof metricsHarness>[0] = {},
+    withQuota = false,
+  ) {
+    const h = metricsHarness({
+      ...input,
+      lanes: { ...input.lanes, throughput: { models: [model] } },
+    });
+    const quota = withQuota ? createQuotaLimiter(h.config.quota) : undefined;
+    const created = createLatencyLane(h.config.lanes.latency, {
+      apiKey: 'test-key',
+      baseUrl,
+      telemetry: h.telemetry,
+      quota,
+    });
+    lanes.push(created);
+    return { lane: created, h };
+  }
+
+  it('answers unary and streaming calls through its own pool, reusing one connection', async () => {
+    const before = fast.stats().connectionsAccepted;
+    const { lane: l, h } = lane(fast.url, {
+      lanes: { latency: { models: [model], pool: { prewarm: 0 } } },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    for (let i = 0; i < 5; i++) {
+      const response = await l.generateContent(prompt(`hello ${i}`));
+      expect(response.text?.length).toBeGreaterThan(0);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const chunks: string[] = [];
+    for await (const chunk of l.generateContentStream(prompt('stream please')))
+      chunks.push(chunk.text ?? '');
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(fast.stats().connectionsAccepted - before).toBe(1);
+    expect(
+      await h.value('gemini_lanes.requests', {
+        'gemini_lanes.lane': 'latency',
+        'gemini_lanes.outcome': 'success',
+      }),
+    ).toBe(6);
+    expect(l.stats()).toMatchObject({ running: 0, queued: 0 });
+    expect(await h.value('gemini_lanes.inflight', { 'gemini_lanes.lane': 'latency' })).toBe(0);
+  });
+
+  it('refuses a call that cannot start within maxQueueWaitMs, and counts it as a rejected request', async () => {
+    const { lane: l, h } = lane(slow.url, {
+      lanes: {
+        latency: {
+          models: [model],
+          concurrency: 1,
+          sla: { maxQueueWaitMs: 100 },
+          pool: { prewarm: 0 },
+        },
+      },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const first = l.generateContent(prompt('takes a while'));
+    const second = await l.generateContent(prompt('would wait')).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(QueueTimeoutError);
+    // Timers may fire a fraction of a millisecond before performance.now() says the time is up.
+    expect((second as QueueTimeoutError).waitMs).toBeGreaterThanOrEqual(95);
+    expect((second as QueueTimeoutError).maxQueueWaitMs).toBe(100);
+    await first;
+    expect(
+      await h.value('gemini_lanes.rejections', {
+        'gemini_lanes.lane': 'latency',
+        'gemini_lanes.rejection.reason': 'queue_timeout',
+      }),
+    ).toBe(1);
+    expect(
+      await h.value('gemini_lanes.requests', {
+        'gemini_lanes.lane': 'latency',
+        'gemini_lanes.outcome': 'rejected',
+      }),
+    ).toBe(1);
+    expect(
+      await h.value('gemini_lanes.queue.wait', {
+        'gemini_lanes.lane': 'latency',
+        'gemini_lanes.outcome': 'rejected',
+      }),
+    ).toBe(1);
+  });
+
+  it('refuses at once when its queue is full', async () => {
+    const { lane: l } = lane(slow.url, {
+      lanes: {
+        latency: {
+          models: [model],
+          concurrency: 1,
+          queue: { maxLength: 1 },
+          sla: { maxQueueWaitMs: 5000 },
+          pool: { prewarm: 0 },
+        },
+      },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const running = l.generateContent(prompt('a'));
+    const waiting = l.generateContent(prompt('b'));
+    await expect(l.generateContent(prompt('c'))).rejects.toBeInstanceOf(LaneOverloadedError);
+    await Promise.all([running, waiting]);
+  });
+
+  it('fails a call over its deadline with RequestTimeoutError, without waiting for the answer', async () => {
+    const { lane: l, h } = lane(slow.url, {
+      lanes: {
+        latency: {
+          models: [model],
+          sla: { timeoutMs: 300, maxQueueWaitMs: 100, ttftMs: 200, durationMs: 250 },
+          pool: { prewarm: 0 },
+        },
+      },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const started = performance.now();
+    const error = await l.generateContent(prompt('too slow')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect((error as RequestTimeoutError).timeoutMs).toBe(300);
+    // Upper bound only, and generous: it must not wait for the ~800 ms answer.
+    expect(performance.now() - started).toBeLessThan(790);
+    const stream = await (async () => {
+      for await (const _ of l.generateContentStream(prompt('too slow too'))) {
+        // no chunk arrives before the deadline
+      }
+    })().catch((e: unknown) => e);
+    expect(stream).toBeInstanceOf(RequestTimeoutError);
+    // The instrumentation reads why the call was aborted: the lane's deadline, not the caller.
+    expect(
+      await h.value('gen_ai.client.operation.duration', {
+        'gemini_lanes.lane': 'latency',
+        'error.type': 'timeout',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it("lets a long but allowed unary call finish instead of hitting undici's timers", async () => {
+    const { lane: l } = lane(slow.url, {
+      lanes: { latency: { models: [model], sla: { timeoutMs: 5000 }, pool: { prewarm: 0 } } },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    expect((await l.generateContent(prompt('slow but fine'))).text?.length).toBeGreaterThan(0);
+  });
+
+  it('cancels a running call when the caller aborts', async () => {
+    const { lane: l, h } = lane(slow.url, {
+      lanes: { latency: { models: [model], pool: { prewarm: 0 } } },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const controller = new AbortController();
+    const pending = l
+      .generateContent(prompt('never mind'), { signal: controller.signal })
+      .catch((e: unknown) => e);
+    setTimeout(() => controller.abort(new Error('user left')), 50).unref();
+    const error = await pending;
+    expect(error).toBeInstanceOf(Error);
+    expect(l.stats().running).toBe(0);
+    expect(
+      await h.value('gemini_lanes.requests', {
+        'gemini_lanes.lane': 'latency',
+        'gemini_lanes.outcome': 'cancelled',
+      }),
+    ).toBe(1);
+  });
+
+  it('refuses a call the shared quota cannot serve within the queue-wait budget', async () => {
+    const { lane: l, h } = lane(
+      fast.url,
+      {
+        lanes: { latency: { models: [model], pool: { prewarm: 0 } } },
+        quota: { models: { [model]: { rpm: 2, inputTpm: 100_000, rpd: 1000 } } },
+      },
+      true,
+    );
+    await l.generateContent(prompt('one'));
+    await l.generateContent(prompt('two'));
+    const error = await l.generateContent(prompt('three')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuotaExhaustedError);
+    expect(error).toMatchObject({ dimension: 'rpm' });
+    expect(
+      await h.value('gemini_lanes.rejections', { 'gemini_lanes.rejection.reason': 'quota' }),
+    ).toBe(1);
+    expect(
+      await h.value('gemini_lanes.quota.utilization', {
+        'gemini_lanes.lane': 'latency',
+        'gemini_lanes.quota.dimension': 'rpm',
+      }),
+    ).toBe(1);
+  });
+
+  it('retries one 503 when the deadline allows, and surfaces a second one unchanged', async () => {
+    const { lane: l, h } = lane(fast.url, {
+      lanes: { latency: { models: [model], pool: { prewarm: 0 } } },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const faulty = {
+      ...prompt('flaky'),
+      config: {
+        ...prompt('flaky').config,
+        httpOptions: { headers: { 'x-emulator-fault': '503' } },
+      },
+    };
+    const error = await l.generateContent(faulty).catch((e: unknown) => e);
+    expect((error as { status?: number }).status).toBe(503);
+    expect(
+      await h.value('gemini_lanes.retries', {
+        'gemini_lanes.lane': 'latency',
+        'gemini_lanes.retry.reason': 'server_error',
+      }),
+    ).toBe(1);
+  });
+
+  it('pre-warms its connections when configured to', async () => {
+    const before = fast.stats().connectionsAccepted;
+    const { lane: l } = lane(fast.url, {
+      lanes: { latency: { models: [model], pool: { prewarm: 3 } } },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    await l.prewarm();
+    expect(fast.stats().connectionsAccepted - before).toBeGreaterThanOrEqual(3);
+    expect(l.stats().pool.connected).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses to start without an API key, and never puts the key in an error', async () => {
+    const saved = { g: process.env.GEMINI_API_KEY, o: process.env.GOOGLE_API_KEY };
+    delete process.env.GEMINI_API_KEY;
+    delete process.env.GOOGLE_API_KEY;
+    try {
+      const h = metricsHarness();
+      expect(() => createLatencyLane(h.config.lanes.latency, {})).toThrow(MissingApiKeyError);
+    } finally {
+      if (saved.g !== undefined) process.env.GEMINI_API_KEY = saved.g;
+      if (saved.o !== undefined) process.env.GOOGLE_API_KEY = saved.o;
+    }
+    const { lane: l } = lane(fast.url, {
+      lanes: { latency: { models: [model], pool: { prewarm: 0 } } },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const error = await l
+      .generateContent({ model: 'no-such-model', contents: 'x' })
+      .catch((e: unknown) => e);
+    expect(String((error as Error).message)).not.toContain('test-key');
+  });
+});
