@@ -1,16 +1,23 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ruleFiles } from '@gemini-lanes/alerts';
 import type { GeminiLanesConfig } from '@gemini-lanes/core';
-import { dashboardFiles } from '@gemini-lanes/dashboards';
 import type { Command } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { resolveConfig } from '../resolve-config.js';
 import { UsageError } from '../usage-error.js';
 
+// Loaded on use: the Grafana SDK is large, and other commands should not pay for it at start-up.
 const TARGETS = {
-  dashboards: { files: (config: GeminiLanesConfig) => dashboardFiles(config), dir: 'dashboards' },
-  alerts: { files: (config: GeminiLanesConfig) => ruleFiles(config), dir: 'alerts' },
+  dashboards: {
+    files: async (config: GeminiLanesConfig) =>
+      (await import('@gemini-lanes/dashboards')).dashboardFiles(config),
+    dir: 'dashboards',
+  },
+  alerts: {
+    files: async (config: GeminiLanesConfig) =>
+      (await import('@gemini-lanes/alerts')).ruleFiles(config),
+    dir: 'alerts',
+  },
 } as const;
 type Target = keyof typeof TARGETS;
 
@@ -69,7 +76,7 @@ command exits 1 and lists every file that is missing or differs (for CI).`,
 
     const stale: string[] = [];
     for (const [target, dir] of targets) {
-      const files = TARGETS[target].files(config);
+      const files = await TARGETS[target].files(config);
       if (options.check) {
         for (const [name, text] of Object.entries(files)) {
           const current = await readIfExists(join(dir, name));
