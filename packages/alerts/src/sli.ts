@@ -144,7 +144,12 @@ function latencyRatio(ctx: RuleContext, lanes: readonly Lane[], range: string): 
     equals('operationName', 'generate_content'),
     ...(stream === undefined ? [] : [equals('requestStream', stream)]),
   ];
-  const notSent = select(ctx, 'requests', [oneOf('lane', lanes), oneOf('outcome', NOT_SENT)]);
+  // Requests the lane never sent, of the SLI's own operation only (count_tokens is not in it).
+  const notSent = select(ctx, 'requests', [
+    oneOf('lane', lanes),
+    equals('operationName', 'generate_content'),
+    oneOf('outcome', NOT_SENT),
+  ]);
   const orZero = (term: string) =>
     `(\n${indent(`${term}\nor\n0 * ${sumRate(ctx, notSent, range)}`)}\n)`;
   const good = [

@@ -105,7 +105,7 @@ function runbook(ctx: RuleContext, slo: SloKind, mine: readonly Sli[]): RunbookE
         `Split the bad events by outcome (\`${names.requestsByOutcome}\`) and by \`error.type\` (\`${names.errorsByType}\`).`,
         'Errors with `error.type` 429 or `quota_exhausted`: the project quota is exhausted; see the rate-limit and quota alerts, lower throughput-lane concurrency or raise the quota.',
         'Errors 5xx or `timeout` from the upstream: check the Gemini API status; a `lanes.latency.fallbackModel` moves the latency lane to another model.',
-        'Rejections (`queue_full`, `queue_timeout`): the lane is overloaded; add replicas or raise `lanes.latency.concurrency` only if the upstream can serve it within the SLA.',
+        'Rejections (`queue_full`, `overloaded`, `queue_timeout`): the lane is overloaded; add replicas or raise `lanes.latency.concurrency` only if the upstream can serve it within the SLA.',
         'After a deploy, roll back first and investigate after.',
       ],
     };

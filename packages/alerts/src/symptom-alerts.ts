@@ -97,7 +97,7 @@ function rejectionRatioHigh(ctx: RuleContext): AlertDefinition {
   const { rejectionRatio } = ctx.config.alerts;
   const rejected = `sum ${by(ctx, LANE)} (${record(ctx, names.rejectionsByReason, [
     equals('lane', 'latency'),
-    oneOf('rejectionReason', ['queue_full', 'queue_timeout']),
+    oneOf('rejectionReason', ['queue_full', 'overloaded', 'queue_timeout']),
   ])})`;
   const offered = record(ctx, names.requests, [equals('lane', 'latency')]);
   return ticket(ctx, {
@@ -105,9 +105,9 @@ function rejectionRatioHigh(ctx: RuleContext): AlertDefinition {
     expr: `${rejected}\n/\n${offered}\n> ${promqlNumber(rejectionRatio)}`,
     for: holdFor(ctx),
     summary: `The ${lane} lane of ${job} rejects {{ $value | humanizePercentage }} of its requests`,
-    description: `{{ $value | humanizePercentage }} of the ${lane} lane's requests were rejected at admission (queue full or queue wait over lanes.latency.sla.maxQueueWaitMs) over the last ${ctx.scaled(ctx.config.prometheus.rateInterval)}; the threshold is ${promqlNumber(rejectionRatio * 100)}% (alerts.rejectionRatio).`,
+    description: `{{ $value | humanizePercentage }} of the ${lane} lane's requests were rejected at admission (queue full, overloaded, or queue wait over lanes.latency.sla.maxQueueWaitMs) over the last ${ctx.scaled(ctx.config.prometheus.rateInterval)}; the threshold is ${promqlNumber(rejectionRatio * 100)}% (alerts.rejectionRatio).`,
     runbook: {
-      meaning: `More than \`alerts.rejectionRatio\` (${promqlNumber(rejectionRatio * 100)}%) of the latency lane's requests were refused at admission because the queue was full (\`queue_full\`) or the request would have waited longer than \`lanes.latency.sla.maxQueueWaitMs\` (${ctx.config.lanes.latency.sla.maxQueueWaitMs}ms, \`queue_timeout\`). Quota and shutdown rejections are not counted here.`,
+      meaning: `More than \`alerts.rejectionRatio\` (${promqlNumber(rejectionRatio * 100)}%) of the latency lane's requests were refused at admission because the queue was full (\`queue_full\`), it could not have started in time at the observed service rate (\`overloaded\`), or the request would have waited longer than \`lanes.latency.sla.maxQueueWaitMs\` (${ctx.config.lanes.latency.sla.maxQueueWaitMs}ms, \`queue_timeout\`). Quota and shutdown rejections are not counted here.`,
       impact:
         'Rejected callers get an immediate error (`QueueTimeoutError` or `LaneOverloadedError`) instead of a late answer; every rejection also burns the latency and availability SLOs.',
       dashboard: `${panelRef(ctx, 'Latency', 'Rejections and timeouts')}, then ${panelRef(ctx, 'Latency', 'Queue depth')} and ${panelRef(ctx, 'Latency', 'In flight and pool connections')}.`,

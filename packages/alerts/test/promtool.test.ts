@@ -79,9 +79,9 @@ describe('promtool test rules', () => {
         values: '0+1920x20'
       - series: 'gen_ai_client_operation_time_to_first_chunk_bucket{job="${job}", gemini_lanes_lane="latency", gen_ai_operation_name="generate_content", le="${le}"}'
         values: '0+1440x20'
-      - series: 'gemini_lanes_requests_total{job="${job}", gemini_lanes_lane="latency", gemini_lanes_outcome="rejected"}'
+      - series: 'gemini_lanes_requests_total{job="${job}", gemini_lanes_lane="latency", gen_ai_operation_name="generate_content", gemini_lanes_outcome="rejected"}'
         values: '0x20'
-      - series: 'gemini_lanes_requests_total{job="${job}", gemini_lanes_lane="latency", gemini_lanes_outcome="timed_out"}'
+      - series: 'gemini_lanes_requests_total{job="${job}", gemini_lanes_lane="latency", gen_ai_operation_name="generate_content", gemini_lanes_outcome="timed_out"}'
         values: '0x20'`;
       const test = `rule_files: [${RULES}]
 evaluation_interval: 1m
@@ -115,7 +115,7 @@ tests:
       // needs two samples) and fires at 3s; the 6h pair's guard (360 requests) holds from 2s, so
       // it fires at 11s.
       const req = (outcome: string, values: string) => `
-      - series: 'gemini_lanes_requests_total{job="gemini-app", gemini_lanes_lane="latency", gemini_lanes_outcome="${outcome}"}'
+      - series: 'gemini_lanes_requests_total{job="gemini-app", gemini_lanes_lane="latency", gen_ai_operation_name="generate_content", gemini_lanes_outcome="${outcome}"}'
         values: '${values}'`;
       const alert = (
         severity: string,

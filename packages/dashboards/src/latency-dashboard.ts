@@ -85,7 +85,7 @@ function rejections(ctx: DashboardContext) {
   const scope: QueryScope = { config, lane: 'variable', model: 'any' };
   return timeseriesPanel(ctx, {
     title: 'Rejections by reason',
-    shows: `Requests the lane refused before sending, as a share of its requests, stacked by reason (queue_full, queue_timeout: would wait past lanes.latency.sla.maxQueueWaitMs = ${config.lanes.latency.sla.maxQueueWaitMs} ms, quota, shutdown). The dashed line is alerts.rejectionRatio (${percent(config.alerts.rejectionRatio)}).`,
+    shows: `Requests the lane refused before sending, as a share of its requests, stacked by reason (queue_full; overloaded: could not start in time at the observed service rate; queue_timeout: would wait past lanes.latency.sla.maxQueueWaitMs = ${config.lanes.latency.sla.maxQueueWaitMs} ms, quota, shutdown). The dashed line is alerts.rejectionRatio (${percent(config.alerts.rejectionRatio)}).`,
     healthy: `near 0 and under the line; every rejection is a bad event in the latency SLI.`,
     unit: 'percentunit',
     width: 6,

@@ -6,7 +6,7 @@ import {
   promqlNumber,
   type VALUES,
 } from '@gemini-lanes/core';
-import { equals, oneOf } from './label-matcher.js';
+import { equals, notEquals, oneOf } from './label-matcher.js';
 import { type QueryScope, selector } from './series-selector.js';
 
 // Label values are typed against core's closed sets, so a renamed value fails to compile.
@@ -16,6 +16,8 @@ const UNARY: (typeof VALUES.requestStream)[number] = 'false';
 const SHED: readonly Outcome[] = ['rejected', 'timed_out'];
 /** `error.type` is absent on calls that did not fail; `=""` matches a missing label. */
 const NO_ERROR = '';
+/** Calls the caller gave up on are neither good nor bad (the alerts' SLI excludes them too). */
+const CANCELLED = 'cancelled';
 
 /** The SLO belongs to the latency lane as a whole: the lane is pinned and every model counts. */
 function sloScope(config: GeminiLanesConfig): QueryScope {
@@ -47,18 +49,21 @@ export function sliGood(config: GeminiLanesConfig, window: string): string {
 }
 
 /**
- * All events per second over `window`: every streaming and unary `generate_content` call,
- * plus the lane's rejected and timed-out requests, so shedding load never improves the SLI.
+ * All events per second over `window`: every streaming and unary `generate_content` call the
+ * caller did not cancel, plus the lane's rejected and timed-out `generate_content` requests, so
+ * shedding load never improves the SLI. The same definition as the recording rules'.
  */
 export function sliTotal(config: GeminiLanesConfig, window: string): string {
   const scope = sloScope(config);
   const op = equals(ATTR.operationName, GENERATE_CONTENT);
-  const streams = selector(scope, 'timeToFirstChunk', 'count', [op]);
+  const notCancelled = notEquals(ATTR.errorType, CANCELLED);
+  const streams = selector(scope, 'timeToFirstChunk', 'count', [op, notCancelled]);
   const unary = selector(scope, 'operationDuration', 'count', [
     op,
+    notCancelled,
     equals(ATTR.requestStream, UNARY),
   ]);
-  const shed = selector(scope, 'requests', 'value', [oneOf(ATTR.outcome, SHED)]);
+  const shed = selector(scope, 'requests', 'value', [op, oneOf(ATTR.outcome, SHED)]);
   return [streams, unary, shed].map((s) => orZero(`sum(rate(${s}[${window}]))`)).join(' + ');
 }
 

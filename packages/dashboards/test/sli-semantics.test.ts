@@ -57,8 +57,14 @@ function inputSeries(config: GeminiLanesConfig, job: string): string {
       `${durCount}{job="${job}", gen_ai_operation_name="embeddings", gemini_lanes_lane="latency", gen_ai_request_stream="false"}`,
       5,
     ],
-    [`${requests}{job="${job}", gemini_lanes_lane="latency", gemini_lanes_outcome="rejected"}`, 2],
-    [`${requests}{job="${job}", gemini_lanes_lane="latency", gemini_lanes_outcome="timed_out"}`, 1],
+    [
+      `${requests}{job="${job}", gemini_lanes_lane="latency", gen_ai_operation_name="generate_content", gemini_lanes_outcome="rejected"}`,
+      2,
+    ],
+    [
+      `${requests}{job="${job}", gemini_lanes_lane="latency", gen_ai_operation_name="generate_content", gemini_lanes_outcome="timed_out"}`,
+      1,
+    ],
     [`${requests}{job="${job}", gemini_lanes_lane="latency", gemini_lanes_outcome="success"}`, 50],
     [`${ttftBucket}{${base}, gemini_lanes_lane="throughput", le="0.5"}`, 50],
     [`${ttftCount}{${base}, gemini_lanes_lane="throughput"}`, 50],
