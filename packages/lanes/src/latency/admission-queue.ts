@@ -228,6 +228,12 @@ export class AdmissionQueue {
       if (waiter === undefined) return;
       this.#remove(waiter);
       const waited = this.#options.clock.now() - waiter.enqueuedAt;
+      // Its deadline timer may not have run yet (a busy event loop): never start it late.
+      if (waited >= waiter.maxQueueWaitMs) {
+        this.#left(waiter.priority, waited, 'rejected', 'queue_timeout');
+        waiter.reject(new QueueTimeoutError(waited, waiter.maxQueueWaitMs, this.#length));
+        continue;
+      }
       this.#left(waiter.priority, waited, 'admitted');
       waiter.resolve(this.#grant(waited));
     }

@@ -59,7 +59,11 @@ export interface LatencyLane {
     params: GenerateContentParameters,
     options?: LatencyCallOptions,
   ): Promise<GenerateContentResponse>;
-  /** Chunks reach the caller as they arrive; the admission slot is held until the stream ends or is abandoned. */
+  /**
+   * Chunks reach the caller as they arrive; the admission slot is held until the stream ends or
+   * is abandoned. `timeoutMs` bounds the time to the first chunk; after it, the stream may run
+   * as long as chunks keep coming (at most `sla.timeoutMs` apart).
+   */
   generateContentStream(
     params: GenerateContentParameters,
     options?: LatencyCallOptions,
@@ -89,6 +93,8 @@ interface CallContext {
   deadline: number;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Stops the deadline (a stream that has started is bounded by the idle timeout between chunks instead). */
+  disarm(): void;
   dispose(): void;
   /** True once the lane's own deadline fired (as opposed to the caller aborting). */
   timedOut(): boolean;
@@ -237,6 +243,9 @@ class LatencyLaneImpl implements LatencyLane {
             this.#withSignal(params, call.signal),
           );
           for await (const chunk of stream) {
+            // The deadline bounds the wait for the first chunk; a long answer may take longer to
+            // stream, bounded by the pool's idle timeout between chunks (sla.timeoutMs).
+            if (!yielded) call.disarm();
             yielded = true;
             promptTokens = chunk.usageMetadata?.promptTokenCount ?? promptTokens;
             yield chunk;
@@ -306,6 +315,7 @@ class LatencyLaneImpl implements LatencyLane {
       deadline: this.#clock.now() + timeoutMs,
       signal: controller.signal,
       timedOut: () => timedOut,
+      disarm: () => clearTimeout(timer),
       dispose: () => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);

@@ -133,11 +133,13 @@ export class QuotaLimiter {
 
   /** Takes quota for one request now, or says which dimension is short and when to retry. */
   async tryAcquire(request: QuotaRequest): Promise<QuotaDecision> {
-    const buckets = this.#bucketsFor(request.model);
+    // The SDK accepts `models/<name>` too; the quota is keyed by the bare name.
+    const model = request.model.replace(/^models\//, '');
+    const buckets = this.#bucketsFor(model);
     const tokens = Math.max(0, Math.ceil(request.inputTokens));
     const share = request.lane === 'latency' ? 0 : this.#reserved;
     const result = await this.#store.take({
-      key: request.model,
+      key: model,
       buckets,
       amounts: [1, tokens, 1],
       floors: [
@@ -148,8 +150,8 @@ export class QuotaLimiter {
       nowMs: this.#clock.now(),
     });
     if (!result.ok) return { ok: false, dimension: result.dimension, retryAfterMs: result.waitMs };
-    this.#record(request.model, request.lane, [1, tokens, 1]);
-    return { ok: true, permit: this.#permit(request.model, request.lane, tokens, buckets) };
+    this.#record(model, request.lane, [1, tokens, 1]);
+    return { ok: true, permit: this.#permit(model, request.lane, tokens, buckets) };
   }
 
   /**
