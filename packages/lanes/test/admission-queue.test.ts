@@ -1,6 +1,7 @@
 import {
   LaneClosedError,
   LaneOverloadedError,
+  ManualClock,
   type Priority,
   QueueTimeoutError,
   systemClock,
@@ -193,6 +194,18 @@ describe('AdmissionQueue', () => {
     running.release();
     expect(q.running).toBe(1);
     expect(events).toEqual(['normal:rejected:shutdown@0']);
+  });
+
+  it('never starts a waiter whose deadline passed before its timer ran (a busy event loop)', async () => {
+    const clock = new ManualClock();
+    const { q, events } = queue({ concurrency: 1, clock });
+    const running = await q.admit();
+    const late = q.admit().catch((e: unknown) => e);
+    clock.advance(150); // time passes, but the deadline timer has not fired yet
+    running.release();
+    expect(await late).toBeInstanceOf(QueueTimeoutError);
+    expect(q.running).toBe(0);
+    expect(events).toEqual(['normal:rejected:queue_timeout@150']);
   });
 
   it('validates its options', () => {

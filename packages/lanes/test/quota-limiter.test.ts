@@ -130,6 +130,17 @@ describe('QuotaLimiter', () => {
     expect(value('throughput', 'rpd')).toBeCloseTo(0.004, 10);
   });
 
+  it("accepts the SDK's models/ form of a model name and debits the same bucket", async () => {
+    const { limiter } = setup();
+    for (let i = 0; i < 5; i++)
+      ok(await limiter.tryAcquire({ model: `models/${model}`, lane: 'latency', inputTokens: 1 }));
+    for (let i = 0; i < 5; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    expect(
+      (await limiter.tryAcquire({ model: `models/${model}`, lane: 'latency', inputTokens: 1 })).ok,
+    ).toBe(false);
+  });
+
   it('refuses a model the quota does not list, and stops waiting when aborted', async () => {
     const { limiter } = setup();
     await expect(
