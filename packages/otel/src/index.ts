@@ -22,6 +22,7 @@ export {
 } from './instrumentation.js';
 export type { InstrumentOf, Instruments, MetricAttributesOf } from './instruments.js';
 export { DEFAULT_MODEL_LABEL_LIMIT, normalizeModel, OTHER_MODEL } from './model-label.js';
+export { type GaugeCallback, ObservedGauge } from './observed-gauge.js';
 export type { Operation } from './operation.js';
 export {
   createTelemetry,

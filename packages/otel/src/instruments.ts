@@ -7,7 +7,6 @@ import {
 } from '@gemini-lanes/core';
 import {
   type Counter,
-  type Gauge,
   type Histogram,
   type Meter,
   type MetricOptions,
@@ -15,6 +14,7 @@ import {
   ValueType,
 } from '@opentelemetry/api';
 import { AccumulatedCounter } from './accumulated-counter.js';
+import { ObservedGauge } from './observed-gauge.js';
 
 type Spec<K extends MetricKey> = (typeof METRICS)[K];
 
@@ -29,7 +29,7 @@ type InstrumentByKind<Kind, A extends MetricAttributesOf<MetricKey>> = Kind exte
     ? UpDownCounter<A>
     : Kind extends 'histogram'
       ? Histogram<A>
-      : Gauge<A>;
+      : ObservedGauge<A>;
 
 /** The OpenTelemetry instrument for one catalog entry, typed by its kind and attributes. */
 export type InstrumentOf<K extends MetricKey> = InstrumentByKind<
@@ -74,7 +74,7 @@ export function createInstruments(meter: Meter, config: GeminiLanesConfig): Inst
         });
         break;
       case 'gauge':
-        instruments[key] = meter.createGauge(spec.name, options);
+        instruments[key] = new ObservedGauge(meter, spec, options);
         break;
     }
   }

@@ -26,10 +26,10 @@ function throwingMeterProvider(): MeterProvider {
   const instrument = { add: boom, record: boom };
   const meter = {
     createObservableCounter: () => ({ addCallback: () => {} }),
+    createObservableGauge: () => ({ addCallback: () => {} }),
     createCounter: () => instrument,
     createUpDownCounter: () => instrument,
     createHistogram: () => instrument,
-    createGauge: () => instrument,
   } as unknown as Meter;
   return { getMeter: () => meter };
 }

@@ -28,6 +28,8 @@ import { estimateInputTokens } from './token-estimate.js';
 /** The Gemini API's public endpoint, used when the configuration names none. */
 export const GEMINI_API_ORIGIN = 'https://generativelanguage.googleapis.com';
 
+const POOL_STATES = ['connected', 'free', 'pending', 'queued', 'running'] as const;
+
 export interface LatencyLaneOptions {
   /** API key; default `GEMINI_API_KEY` or `GOOGLE_API_KEY` from the environment. Never logged. */
   apiKey?: string | undefined;
@@ -109,6 +111,7 @@ class LatencyLaneImpl implements LatencyLane {
   readonly #telemetry: Telemetry | undefined;
   readonly #clock: Clock;
   readonly #origins: string[];
+  readonly #unobserve: Array<() => void> = [];
 
   constructor(config: LatencyLaneConfig, options: LatencyLaneOptions) {
     const apiKey = options.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
@@ -179,6 +182,34 @@ class LatencyLaneImpl implements LatencyLane {
     guard('concurrency limit metric', () =>
       instruments?.concurrencyLimit.record(config.concurrency, { [ATTR.lane]: 'latency' }),
     );
+    // Read at every collection, so an idle lane never exports a stale pool or quota reading.
+    if (instruments) {
+      this.#unobserve.push(
+        instruments.poolConnections.addCallback((observe) => {
+          const stats = this.#pool.stats();
+          for (const state of POOL_STATES) {
+            observe(stats[state], { [ATTR.lane]: 'latency', [ATTR.poolState]: state });
+          }
+        }),
+      );
+      const quota = this.#quota;
+      const telemetry = options.telemetry;
+      if (quota && telemetry) {
+        this.#unobserve.push(
+          instruments.quotaUtilization.addCallback((observe) => {
+            // Each lane reports its own share of the quota.
+            for (const u of quota.utilization()) {
+              if (u.lane !== 'latency') continue;
+              observe(u.value, {
+                [ATTR.lane]: u.lane,
+                [ATTR.quotaDimension]: u.dimension,
+                [ATTR.requestModel]: telemetry.modelLabel(u.model),
+              });
+            }
+          }),
+        );
+      }
+    }
     if (config.pool.prewarm > 0) {
       void this.prewarm();
       this.#pool.keepWarm(this.#origins);
@@ -288,6 +319,7 @@ class LatencyLaneImpl implements LatencyLane {
   }
 
   async close(): Promise<void> {
+    for (const unobserve of this.#unobserve.splice(0)) unobserve();
     this.#queue.close();
     await this.#pool.close();
   }
@@ -352,7 +384,6 @@ class LatencyLaneImpl implements LatencyLane {
           { model: call.model, lane: 'latency', inputTokens },
           { signal: call.signal, maxWaitMs: Math.max(0, maxQueueWaitMs - slot.waitMs) },
         );
-        this.#recordQuota();
       } catch (error) {
         slot.release();
         call.dispose();
@@ -384,7 +415,6 @@ class LatencyLaneImpl implements LatencyLane {
         done = true;
         slot.release();
         guard('in-flight metric', () => instruments?.inflight.add(-1, { [ATTR.lane]: 'latency' }));
-        this.#recordPool();
       },
     };
   }
@@ -438,35 +468,6 @@ class LatencyLaneImpl implements LatencyLane {
         [ATTR.outcome]: outcome,
       }),
     );
-  }
-
-  #recordPool(): void {
-    const instruments = this.#telemetry?.instruments;
-    if (!instruments) return;
-    guard('pool metric', () => {
-      const stats = this.#pool.stats();
-      for (const state of ['connected', 'free', 'pending', 'queued', 'running'] as const) {
-        instruments.poolConnections.record(stats[state], {
-          [ATTR.lane]: 'latency',
-          [ATTR.poolState]: state,
-        });
-      }
-    });
-  }
-
-  #recordQuota(): void {
-    const telemetry = this.#telemetry;
-    const quota = this.#quota;
-    if (!telemetry || !quota) return;
-    guard('quota metric', () => {
-      for (const u of quota.utilization()) {
-        telemetry.instruments.quotaUtilization.record(u.value, {
-          [ATTR.lane]: u.lane,
-          [ATTR.quotaDimension]: u.dimension,
-          [ATTR.requestModel]: telemetry.modelLabel(u.model),
-        });
-      }
-    });
   }
 }
 
