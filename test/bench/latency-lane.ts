@@ -4,7 +4,7 @@
  *   node test/bench/latency-lane.ts            full run (about two and a half minutes)
  *   node test/bench/latency-lane.ts --quick    fewer samples, shorter runs
  *
- * The emulator runs in a child process (this file with `--serve`), one per scenario, on
+ * The emulator runs in a child process (support/emulator-process.ts), one per scenario, on
  * 127.0.0.1 only. Three scenarios, contenders side by side in one run, alternating after a
  * warm-up:
  *   1. added latency: `lane.generateContent` against the same call on a bare `GoogleGenAI` on
@@ -22,7 +22,6 @@
  *      client whose requests pile up in the emulator's queue.
  * Targets are reported, not asserted. Results go to test/bench/results/latency-lane.json and .md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
@@ -30,15 +29,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type EmulatorOptions, startEmulator } from '@gemini-lanes/emulator';
 import {
   type GenerateContentParameters,
   type GenerateContentResponse,
   GoogleGenAI,
 } from '@google/genai';
+import { startEmulatorProcess } from './support/emulator-process.ts';
 
 const quick = process.argv.includes('--quick');
-const SELF = fileURLToPath(import.meta.url);
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const MODEL = 'gemini-2.5-flash';
 const API_KEY = 'bench-key';
@@ -100,42 +98,6 @@ interface UndiciModule {
     url: string,
     options: { dispatcher: object; method: string; headers: Record<string, string>; body: string },
   ): Promise<{ statusCode: number; body: { text(): Promise<string> } }>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child: the emulator, until SIGTERM.
-
-async function serve(optionsJson: string): Promise<void> {
-  const handle = await startEmulator(JSON.parse(optionsJson) as EmulatorOptions);
-  process.stdout.write(`READY ${handle.url}\n`);
-  process.once('SIGTERM', () => {
-    handle.close().then(() => process.exit(0));
-  });
-}
-
-function startServer(options: EmulatorOptions): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [SELF, '--serve', JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('emulator child did not start')), 20_000);
-    child.stdout?.on('data', (data) => {
-      out += String(data);
-      const ready = /READY (\S+)\n/.exec(out);
-      if (!ready?.[1]) return;
-      clearTimeout(timer);
-      resolve({
-        url: ready[1],
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-    child.once('exit', (code) => reject(new Error(`emulator child exited with ${code}`)));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +183,7 @@ interface OverheadResult {
 
 async function overhead(lanes: LanesModule, core: CoreModule): Promise<OverheadResult> {
   const undici = await load<UndiciModule>('undici');
-  const server = await startServer({ profile: 'zero', quota: false, seed: 1 });
+  const server = await startEmulatorProcess({ profile: 'zero', quota: false, seed: 1 });
   const { quota, lane: config } = laneConfig(core, {});
   const lane = lanes.createLatencyLane(config, {
     apiKey: API_KEY,
@@ -317,7 +279,7 @@ interface ColdResult {
 }
 
 async function afterIdle(lanes: LanesModule, core: CoreModule): Promise<ColdResult> {
-  const server = await startServer({
+  const server = await startEmulatorProcess({
     profile: 'zero',
     quota: false,
     seed: 2,
@@ -471,7 +433,7 @@ async function openLoop(
 }
 
 async function overload(lanes: LanesModule, core: CoreModule): Promise<OverloadResult> {
-  const server = await startServer({
+  const server = await startEmulatorProcess({
     profile: 'zero',
     quota: false,
     seed: 3,
@@ -643,11 +605,6 @@ ${runRows.join('\n')}
 }
 
 async function main(): Promise<void> {
-  const serveAt = process.argv.indexOf('--serve');
-  if (serveAt >= 0) {
-    await serve(process.argv[serveAt + 1] ?? '{}');
-    return;
-  }
   const lanes = await load<LanesModule>('@gemini-lanes/lanes');
   const core = await load<CoreModule>('@gemini-lanes/core');
   const before = loadAverage();

@@ -5,7 +5,7 @@
  *   node test/bench/otel-overhead.ts            full run (a few minutes)
  *   node test/bench/otel-overhead.ts --quick    fewer samples
  *
- * The emulator runs in a child process (this file with `--serve`), latency model at zero, so
+ * The emulator runs in a child process (support/emulator-process.ts), latency model at zero, so
  * only this process's CPU is measured: the client, the SDK, undici and the instrumentation.
  * Three clients of the real `@google/genai` SDK call it: bare; instrumented with spans and
  * metrics (an always-on sampler, a batch span processor in front of an exporter that drops what
@@ -19,17 +19,15 @@
  *     over the run, so a run pays for the garbage it makes (its young-generation collections).
  * Results go to test/bench/results/otel-overhead.json and .md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type EmulatorOptions, startEmulator } from '@gemini-lanes/emulator';
 import { GoogleGenAI } from '@google/genai';
+import { startEmulatorProcess } from './support/emulator-process.ts';
 
 const quick = process.argv.includes('--quick');
-const SELF = fileURLToPath(import.meta.url);
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const TARGET_MICROS = 50;
 const MODEL = 'gemini-2.5-flash';
@@ -69,42 +67,6 @@ interface SpanExporterLike {
 interface SdkTraceModule {
   TracerProvider: new (options: { spanProcessors: unknown[] }) => { shutdown(): Promise<void> };
   BatchSpanProcessor: new (options: { exporter: SpanExporterLike }) => unknown;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child: the emulator, until SIGTERM.
-
-async function serve(optionsJson: string): Promise<void> {
-  const handle = await startEmulator(JSON.parse(optionsJson) as EmulatorOptions);
-  process.stdout.write(`READY ${handle.url}\n`);
-  process.once('SIGTERM', () => {
-    handle.close().then(() => process.exit(0));
-  });
-}
-
-function startServer(options: EmulatorOptions): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [SELF, '--serve', JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('emulator child did not start')), 20_000);
-    child.stdout?.on('data', (data) => {
-      out += String(data);
-      const ready = /READY (\S+)\n/.exec(out);
-      if (!ready?.[1]) return;
-      clearTimeout(timer);
-      resolve({
-        url: ready[1],
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-    child.once('exit', (code) => reject(new Error(`emulator child exited with ${code}`)));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,18 +267,13 @@ ${rows.join('\n')}
 }
 
 async function main(): Promise<void> {
-  const serveAt = process.argv.indexOf('--serve');
-  if (serveAt >= 0) {
-    await serve(process.argv[serveAt + 1] ?? '{}');
-    return;
-  }
   const otel = await load<OtelModule>('@gemini-lanes/otel');
   const core = await load<CoreModule>('@gemini-lanes/core');
   const sdkMetrics = await load<SdkMetricsModule>('@opentelemetry/sdk-metrics');
   const sdkTrace = await load<SdkTraceModule>('@opentelemetry/sdk-trace');
   const api = await load<{ trace: { getTracerProvider(): unknown } }>('@opentelemetry/api');
 
-  const server = await startServer({
+  const server = await startEmulatorProcess({
     profile: 'zero',
     quota: false,
     seed: 1,
