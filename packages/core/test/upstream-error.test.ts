@@ -82,6 +82,17 @@ describe('describeUpstreamError', () => {
       errorType: 'timeout',
       retryReason: 'timeout',
     });
+    expect(describeUpstreamError(new DOMException('deadline', 'TimeoutError'))).toMatchObject({
+      errorType: 'timeout',
+      retryReason: 'timeout',
+    });
+    const abortedBody = new TypeError('terminated', {
+      cause: new DOMException('aborted', 'AbortError'),
+    });
+    expect(describeUpstreamError(abortedBody)).toMatchObject({
+      errorType: 'cancelled',
+      retryReason: undefined,
+    });
     expect(describeUpstreamError(new DOMException('aborted', 'AbortError'))).toMatchObject({
       errorType: 'cancelled',
       retryReason: undefined,

@@ -90,7 +90,7 @@ describe('unary calls that fail', () => {
     expect(span?.events.map((e) => e.name)).toEqual(['exception']);
   });
 
-  it('reset: the fetch failure is rethrown unchanged and recorded as _OTHER', async () => {
+  it('reset: the fetch failure is rethrown unchanged and recorded as connection_error', async () => {
     h = harness();
     const ai = instrumentGenAI(client(await emulator()), {
       lane: 'latency',
@@ -102,9 +102,9 @@ describe('unary calls that fail', () => {
     );
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toBe('fetch failed');
-    await expectFailure('_OTHER');
+    await expectFailure('connection_error');
     const http = h.spans().find((s) => s.name === 'POST');
-    expect(http?.attributes['error.type']).toBe('_OTHER');
+    expect(http?.attributes['error.type']).toBe('connection_error');
     expect(http?.attributes['http.response.status_code']).toBeUndefined();
   });
 

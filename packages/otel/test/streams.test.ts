@@ -152,11 +152,11 @@ describe('generateContentStream', () => {
     expect((error as Error).message).toBe((bareError as Error).message);
 
     const span = h.spans().find((s) => s.name === `generate_content ${MODEL}`);
-    expect(span?.attributes['error.type']).toBe('_OTHER');
+    expect(span?.attributes['error.type']).toBe('connection_error');
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
     const m = await h.metrics();
     const [duration] = lane(m, 'gen_ai.client.operation.duration');
-    expect(duration?.attributes['error.type']).toBe('_OTHER');
+    expect(duration?.attributes['error.type']).toBe('connection_error');
     expect(
       lane(m, 'gemini_lanes.requests', {
         'gemini_lanes.outcome': 'error',

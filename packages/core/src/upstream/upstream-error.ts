@@ -112,6 +112,12 @@ export function describeUpstreamError(error: unknown): UpstreamErrorInfo {
     info.errorType = 'cancelled';
     return info;
   }
+  // AbortSignal.timeout() aborts with a TimeoutError: the call's own deadline, not the caller.
+  if (e.name === 'TimeoutError') {
+    info.errorType = 'timeout';
+    info.retryReason = 'timeout';
+    return info;
+  }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 600) {
     info.httpStatus = e.status;
     info.errorType = String(e.status);
@@ -129,6 +135,12 @@ export function describeUpstreamError(error: unknown): UpstreamErrorInfo {
         info.retryDelayMs = parseDurationMs(d.retryDelay);
       }
     }
+    return info;
+  }
+  // undici wraps an abort during the body read as a TypeError whose cause is the AbortError.
+  const cause = e.cause as { name?: unknown; code?: unknown } | undefined;
+  if (cause?.name === 'AbortError') {
+    info.errorType = 'cancelled';
     return info;
   }
   // undici puts the socket-level reason in `cause.code` of fetch's TypeError.
