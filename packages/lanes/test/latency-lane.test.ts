@@ -257,6 +257,20 @@ describe('latency lane against the emulator', () => {
     ).toBe(1);
   });
 
+  it('refuses a per-call deadline that is not a positive number, naming it', async () => {
+    const { lane: l } = lane(fast.url, {
+      lanes: { latency: { models: [model], pool: { prewarm: 0 } } },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    await expect(l.generateContent(prompt('x'), { timeoutMs: Number.NaN })).rejects.toThrow(
+      'latency lane: options.timeoutMs must be a finite number > 0 (got NaN)',
+    );
+    await expect(l.generateContent(prompt('x'), { maxQueueWaitMs: -5 })).rejects.toThrow(
+      'options.maxQueueWaitMs must be a finite number > 0 (got -5)',
+    );
+    expect(l.stats()).toMatchObject({ running: 0, queued: 0 });
+  });
+
   it('pre-warms its connections when configured to', async () => {
     const before = fast.stats().connectionsAccepted;
     const { lane: l } = lane(fast.url, {

@@ -329,6 +329,14 @@ class LatencyLaneImpl implements LatencyLane {
     operation: CallContext['operation'],
     options: LatencyCallOptions,
   ): CallContext {
+    for (const field of ['timeoutMs', 'maxQueueWaitMs'] as const) {
+      const value = options[field];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new RangeError(
+          `latency lane: options.${field} must be a finite number > 0 (got ${value})`,
+        );
+      }
+    }
     const timeoutMs = options.timeoutMs ?? this.#config.sla.timeoutMs;
     const controller = new AbortController();
     let timedOut = false;
