@@ -150,59 +150,29 @@ function latencyRatio(ctx: RuleContext, lanes: readonly Lane[], range: string): 
     equals('operationName', 'generate_content'),
     oneOf('outcome', NOT_SENT),
   ]);
-  const orZero = (term: string) =>
-    `(\n${indent(`${term}\nor\n0 * ${sumRate(ctx, notSent, range)}`)}\n)`;
+  // One histogram term: its rate, or 0 while the histogram has no series yet.
+  const term = (
+    metric: 'timeToFirstChunk' | 'operationDuration',
+    matchers: LabelMatcher[],
+    part: 'bucket' | 'count',
+  ) =>
+    `(\n${indent(`${sumRate(ctx, select(ctx, metric, matchers, part), range)}\nor\n0 * ${sumRate(ctx, notSent, range)}`)}\n)`;
+  const notCancelled = errorTypeIsNot(CANCELLED_ERROR_TYPE);
   const good = [
-    orZero(
-      sumRate(
-        ctx,
-        select(
-          ctx,
-          'timeToFirstChunk',
-          [...calls(undefined), withoutError(), bucketBound(sla.ttftMs / 1000)],
-          'bucket',
-        ),
-        range,
-      ),
+    term(
+      'timeToFirstChunk',
+      [...calls(undefined), withoutError(), bucketBound(sla.ttftMs / 1000)],
+      'bucket',
     ),
-    orZero(
-      sumRate(
-        ctx,
-        select(
-          ctx,
-          'operationDuration',
-          [...calls('false'), withoutError(), bucketBound(sla.durationMs / 1000)],
-          'bucket',
-        ),
-        range,
-      ),
+    term(
+      'operationDuration',
+      [...calls('false'), withoutError(), bucketBound(sla.durationMs / 1000)],
+      'bucket',
     ),
   ];
   const total = [
-    orZero(
-      sumRate(
-        ctx,
-        select(
-          ctx,
-          'timeToFirstChunk',
-          [...calls(undefined), errorTypeIsNot(CANCELLED_ERROR_TYPE)],
-          'count',
-        ),
-        range,
-      ),
-    ),
-    orZero(
-      sumRate(
-        ctx,
-        select(
-          ctx,
-          'operationDuration',
-          [...calls('false'), errorTypeIsNot(CANCELLED_ERROR_TYPE)],
-          'count',
-        ),
-        range,
-      ),
-    ),
+    term('timeToFirstChunk', [...calls(undefined), notCancelled], 'count'),
+    term('operationDuration', [...calls('false'), notCancelled], 'count'),
     sumRate(ctx, notSent, range),
   ];
   return `1 - (\n${indent(good.join('\n+\n'))}\n)\n/\n(\n${indent(total.join('\n+\n'))}\n)`;
