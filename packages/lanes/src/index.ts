@@ -47,4 +47,3 @@ export {
 export { AimdLimiter, type AimdOptions } from './throughput/aimd-limiter.js';
 export { type BackoffOptions, retryDelayMs } from './throughput/backoff.js';
 export { RetryBudget, type RetryBudgetOptions } from './throughput/retry-budget.js';
-export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
