@@ -22,6 +22,7 @@ export {
 export { MemoryQuotaStore } from './quota/memory-quota-store.js';
 export {
   createQuotaLimiter,
+  type PressureSignal,
   type QuotaDecision,
   QuotaLimiter,
   type QuotaLimiterOptions,

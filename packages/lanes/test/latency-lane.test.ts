@@ -257,6 +257,41 @@ describe('latency lane against the emulator', () => {
     ).toBe(1);
   });
 
+  it('tells the shared limiter when the upstream rate-limits it, so the throughput lane can back off', async () => {
+    const tight = await startEmulator({
+      profile: 'zero',
+      seed: 3,
+      quota: { [model]: { rpm: 1, inputTpm: 1_000_000, rpd: 1000 } },
+    });
+    try {
+      const h = metricsHarness({
+        lanes: {
+          latency: { models: [model], pool: { prewarm: 0 } },
+          throughput: { models: [model] },
+        },
+        // The lane's own quota is looser than the emulator's, so the upstream says 429.
+        quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+      });
+      const quota = createQuotaLimiter(h.config.quota);
+      const heard: string[] = [];
+      quota.onPressure((signal) => heard.push(`${signal.lane}:${signal.reason}:${signal.model}`));
+      const withQuota = createLatencyLane(h.config.lanes.latency, {
+        apiKey: 'test-key',
+        baseUrl: tight.url,
+        quota,
+      });
+      lanes.push(withQuota);
+      await withQuota.generateContent(prompt('first fits'));
+      const error = await withQuota
+        .generateContent(prompt('second is over'))
+        .catch((e: unknown) => e);
+      expect((error as { status?: number }).status).toBe(429);
+      expect(heard[0]).toBe(`latency:rate_limited:${model}`);
+    } finally {
+      await tight.close();
+    }
+  });
+
   it('refuses a per-call deadline that is not a positive number, naming it', async () => {
     const { lane: l } = lane(fast.url, {
       lanes: { latency: { models: [model], pool: { prewarm: 0 } } },

@@ -169,3 +169,21 @@ describe('QuotaLimiter', () => {
     );
   });
 });
+
+describe('QuotaLimiter pressure signal', () => {
+  it('delivers a report to every listener with the time, survives a throwing listener, and stops on unsubscribe', () => {
+    const { clock, limiter } = setup();
+    const heard: unknown[] = [];
+    const stop = limiter.onPressure((signal) => heard.push(signal));
+    limiter.onPressure(() => {
+      throw new Error('listener bug');
+    });
+    clock.advance(5);
+    limiter.reportPressure({ lane: 'latency', reason: 'rate_limited', model });
+    stop();
+    limiter.reportPressure({ lane: 'latency', reason: 'queue_wait' });
+    expect(heard).toEqual([
+      { lane: 'latency', reason: 'rate_limited', model, atMs: 1_700_000_000_005 },
+    ]);
+  });
+});

@@ -379,12 +379,17 @@ class LatencyLaneImpl implements LatencyLane {
       });
     } catch (error) {
       call.dispose();
-      this.#recordUnsent(
-        call,
-        call.timedOut() ? 'timed_out' : call.signal.aborted ? 'cancelled' : 'rejected',
-      );
+      const outcome = call.timedOut()
+        ? 'timed_out'
+        : call.signal.aborted
+          ? 'cancelled'
+          : 'rejected';
+      if (outcome === 'rejected') this.#reportPressure('queue_wait', call.model);
+      this.#recordUnsent(call, outcome);
       throw error;
     }
+    // Queue wait past half its deadline: the throughput lane should leave more room.
+    if (slot.waitMs > maxQueueWaitMs / 2) this.#reportPressure('queue_wait', call.model);
     let permit: QuotaPermit | undefined;
     if (this.#quota && inputTokens !== undefined) {
       try {
@@ -429,8 +434,9 @@ class LatencyLaneImpl implements LatencyLane {
 
   /** One retry of a 429, 5xx or reset, only when the remaining deadline leaves room for it. */
   async #mayRetry(call: CallContext, error: unknown): Promise<boolean> {
-    if (call.signal.aborted) return false;
     const info = describeUpstreamError(error);
+    if (info.retryReason === 'rate_limited') this.#reportPressure('rate_limited', call.model);
+    if (call.signal.aborted) return false;
     const reason = info.retryReason;
     if (reason === undefined || reason === 'timeout') return false;
     const wait = info.retryDelayMs ?? 0;
@@ -465,6 +471,10 @@ class LatencyLaneImpl implements LatencyLane {
       ...params,
       config: { ...params.config, abortSignal: own ? AbortSignal.any([own, signal]) : signal },
     };
+  }
+
+  #reportPressure(reason: 'queue_wait' | 'rate_limited', model: string): void {
+    guard('pressure signal', () => this.#quota?.reportPressure({ lane: 'latency', reason, model }));
   }
 
   #recordUnsent(call: CallContext, outcome: Outcome): void {

@@ -6,6 +6,7 @@ import {
   type Lane,
   QuotaExhaustedError,
 } from '@gemini-lanes/core';
+import { diag } from '@opentelemetry/api';
 import type { RedisClientLike } from '../redis/redis-commander.js';
 import { MemoryQuotaStore } from './memory-quota-store.js';
 import {
@@ -45,6 +46,17 @@ export interface QuotaPermit {
   settle(actualInputTokens: number): Promise<void>;
   /** Gives everything back: the request never reached the upstream. */
   refund(): Promise<void>;
+}
+
+/**
+ * A sign that the latency lane is short of headroom: its queue wait rose past its threshold, or
+ * the upstream answered it with 429. The throughput lane backs off when it hears one.
+ */
+export interface PressureSignal {
+  lane: Lane;
+  reason: 'queue_wait' | 'rate_limited';
+  model?: string | undefined;
+  atMs: number;
 }
 
 export type QuotaDecision =
@@ -89,6 +101,7 @@ export class QuotaLimiter {
   readonly #buckets = new Map<string, readonly [BucketSpec, BucketSpec, BucketSpec]>();
   readonly #reserved: number;
   readonly #usage = new Map<string, SlidingWindowSum>();
+  readonly #pressureListeners = new Set<(signal: PressureSignal) => void>();
 
   constructor(quota: GeminiLanesConfig['quota'], options: QuotaLimiterOptions = {}) {
     this.#clock = options.clock ?? wallClock;
@@ -195,7 +208,31 @@ export class QuotaLimiter {
     return out;
   }
 
+  /**
+   * Reports pressure on `lane` (its queue wait is rising, or it was rate limited) to every
+   * listener in this process. The latency lane reports; the throughput lane listens and cuts its
+   * concurrency, so interactive traffic keeps its headroom. In-process only: replicas sharing a
+   * Redis store each react to their own latency lane.
+   */
+  reportPressure(signal: Omit<PressureSignal, 'atMs'>): void {
+    const event: PressureSignal = { ...signal, atMs: this.#clock.now() };
+    for (const listener of this.#pressureListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        diag.error('@gemini-lanes/lanes: a quota pressure listener threw', error);
+      }
+    }
+  }
+
+  /** Calls `listener` on every pressure report; returns the function that stops it. */
+  onPressure(listener: (signal: PressureSignal) => void): () => void {
+    this.#pressureListeners.add(listener);
+    return () => this.#pressureListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
+    this.#pressureListeners.clear();
     await this.#store.close?.();
   }
 
