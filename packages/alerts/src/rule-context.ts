@@ -5,6 +5,7 @@ import {
   type GeminiLanesConfig,
   labelName,
   METRICS,
+  serviceJob,
   validateConfig,
 } from '@gemini-lanes/core';
 import { AlertRulesError } from './alert-rules-error.js';
@@ -50,9 +51,10 @@ export function ruleContext(config: GeminiLanesConfig, options: RuleOptions = {}
     SCRAPE.job,
     ...configured.map(([label]) => label).filter((l) => l !== SCRAPE.job),
   ];
+  // A configured job is already among the selectors; otherwise the job is the service name.
   const serviceSelectors = Object.hasOwn(resolved.prometheus.selectors, SCRAPE.job)
     ? selectors
-    : [rawEquals(SCRAPE.job, resolved.service), ...selectors];
+    : [rawEquals(SCRAPE.job, serviceJob(resolved)), ...selectors];
   const scale = resolved.alerts.timeScale;
   return {
     config: resolved,

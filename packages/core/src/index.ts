@@ -34,6 +34,7 @@ export {
   promqlNumber,
   promqlString,
   SERVICE_LABEL,
+  serviceJob,
 } from './catalog/promql-text.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
 export { ConfigError, type ConfigIssue, formatIssue } from './config/config-error.js';

@@ -52,6 +52,17 @@ function carries(spec: InstrumentSpec, attribute: string): boolean {
 }
 
 /**
+ * The configured `prometheus.selectors` other than `job`, sorted by label. The job is the
+ * `$service` variable's (which defaults to `serviceJob(config)`), so a configured job never
+ * becomes a second, conflicting `job` matcher.
+ */
+export function targetSelectors(config: GeminiLanesConfig): Array<[string, string]> {
+  return Object.entries(config.prometheus.selectors)
+    .filter(([label]) => label !== SERVICE_LABEL)
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+/**
  * `name{job="$service", <configured selectors>, <lane>, <model>, <extra>}` for one metric:
  * every query starts from here, so the service, the configured selectors and the variables are
  * applied the same way everywhere.
@@ -64,10 +75,9 @@ export function selector(
 ): string {
   const spec: InstrumentSpec = METRICS[key];
   const matchers: LabelMatcher[] = [equalsVariable(SERVICE_LABEL, VARIABLE.service)];
-  const configured = Object.entries(scope.config.prometheus.selectors).sort(([a], [b]) =>
-    a.localeCompare(b),
-  );
-  for (const [label, value] of configured) matchers.push(rawEquals(label, value));
+  for (const [label, value] of targetSelectors(scope.config)) {
+    matchers.push(rawEquals(label, value));
+  }
   if (scope.lane !== 'any' && carries(spec, ATTR.lane)) {
     matchers.push(
       scope.lane === 'variable'

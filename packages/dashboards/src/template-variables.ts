@@ -4,13 +4,14 @@ import {
   type Lane,
   labelName,
   SERVICE_LABEL,
+  serviceJob,
   VALUES,
 } from '@gemini-lanes/core';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { equalsVariable, rawEquals } from './label-matcher.js';
-import { seriesName } from './series-selector.js';
+import { seriesName, targetSelectors } from './series-selector.js';
 import { VARIABLE } from './template-variable-names.js';
 
 /** Grafana's value for "All" in a multi-value variable. */
@@ -26,10 +27,7 @@ export const MODEL_ALL_VALUE = '.*';
 /** A series that exists as soon as a lane starts (pre-initialised per lane and outcome). */
 function presenceSeries(config: GeminiLanesConfig, withService: boolean): string {
   const matchers = withService ? [equalsVariable(SERVICE_LABEL, VARIABLE.service)] : [];
-  const configured = Object.entries(config.prometheus.selectors).sort(([a], [b]) =>
-    a.localeCompare(b),
-  );
-  for (const [label, value] of configured) matchers.push(rawEquals(label, value));
+  for (const [label, value] of targetSelectors(config)) matchers.push(rawEquals(label, value));
   const name = seriesName(config, 'requests', 'value');
   return matchers.length === 0 ? name : `${name}{${matchers.join(', ')}}`;
 }
@@ -67,7 +65,7 @@ function serviceVariable(
     .sort(dashboard.VariableSort.AlphabeticalAsc)
     .multi(false)
     .includeAll(false)
-    .current({ text: config.service, value: config.service });
+    .current({ text: serviceJob(config), value: serviceJob(config) });
 }
 
 function laneVariable(selected: readonly Lane[]): cog.Builder<dashboard.VariableModel> {

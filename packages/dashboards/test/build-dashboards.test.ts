@@ -216,6 +216,32 @@ describe('buildDashboards: structure every dashboard shares', () => {
   });
 });
 
+describe('buildDashboards: the service job', () => {
+  it('pins the job once, through $service, which defaults to prometheus.selectors.job when set', () => {
+    const config2 = defineConfig({
+      service: 'chat-api',
+      prometheus: { selectors: { job: 'chat-api-prod', cluster: 'eu-1' } },
+    });
+    for (const [file, d] of all(config2)) {
+      for (const { panel, expr } of exprsOf(d)) {
+        for (const s of selectorsIn(expr)) {
+          expect(s.matchers, `${file}: ${panel}`).toMatch(/^job="\$service", cluster="eu-1"/);
+          expect(s.matchers.match(/\bjob=/g), `${file}: ${panel}`).toHaveLength(1);
+        }
+      }
+      const service = d.templating.list?.find((v) => v.name === 'service');
+      expect(service?.current).toMatchObject({ value: 'chat-api-prod' });
+    }
+  });
+
+  it('defaults $service to the service name when no job selector is configured', () => {
+    for (const [, d] of all(defineConfig({ service: 'chat-api' }))) {
+      const service = d.templating.list?.find((v) => v.name === 'service');
+      expect(service?.current).toMatchObject({ value: 'chat-api' });
+    }
+  });
+});
+
 describe('buildDashboards: thresholds and queries come from the configuration', () => {
   const config = defineConfig({
     lanes: {

@@ -31,3 +31,15 @@ export function promqlAlternation(values: readonly string[]): string {
  * from `service.name`, so by convention the job is the service.
  */
 export const SERVICE_LABEL = 'job';
+
+/**
+ * The service's scrape job: `prometheus.selectors.job` when the configuration sets it (the job
+ * is named differently from the service), else `service`. Dashboards default their service
+ * variable to it and alerts pin it; both read it from here so they never disagree.
+ */
+export function serviceJob(config: {
+  service: string;
+  prometheus: { selectors: Readonly<Record<string, string>> };
+}): string {
+  return config.prometheus.selectors[SERVICE_LABEL] ?? config.service;
+}
