@@ -5,6 +5,7 @@ import {
   type Lane,
   labelName,
   type Outcome,
+  SLI_OPERATIONS,
   type SloWindow,
 } from '@gemini-lanes/core';
 import { parseDuration } from './duration.js';
@@ -121,11 +122,19 @@ function sumRate(ctx: RuleContext, selector: string, range: string): string {
 
 /** Requests that count in an SLI: the denominator of availability and the traffic guard. */
 export function countedRequests(ctx: RuleContext, lanes: readonly Lane[]): string {
-  return select(ctx, 'requests', [oneOf('lane', lanes), oneOf('outcome', COUNTED)]);
+  return select(ctx, 'requests', [
+    oneOf('lane', lanes),
+    oneOf('operationName', SLI_OPERATIONS),
+    oneOf('outcome', COUNTED),
+  ]);
 }
 
 function availabilityRatio(ctx: RuleContext, lanes: readonly Lane[], range: string): string {
-  const bad = select(ctx, 'requests', [oneOf('lane', lanes), oneOf('outcome', BAD)]);
+  const bad = select(ctx, 'requests', [
+    oneOf('lane', lanes),
+    oneOf('operationName', SLI_OPERATIONS),
+    oneOf('outcome', BAD),
+  ]);
   return `${sumRate(ctx, bad, range)}\n/\n${sumRate(ctx, countedRequests(ctx, lanes), range)}`;
 }
 

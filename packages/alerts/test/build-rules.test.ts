@@ -141,7 +141,7 @@ describe('buildRules', () => {
     for (const page of pages) {
       const hours = parseDuration(page.labels.long_window ?? '') / 3_600_000;
       expect(page.expr).toContain(
-        `sum by (job, gemini_lanes_lane) (increase(gemini_lanes_requests_total{gemini_lanes_lane="${page.labels.gemini_lanes_lane}", gemini_lanes_outcome=~"success|error|rejected|timed_out"}[${page.labels.long_window}])) >= ${60 * hours}`,
+        `sum by (job, gemini_lanes_lane) (increase(gemini_lanes_requests_total{gemini_lanes_lane="${page.labels.gemini_lanes_lane}", gen_ai_operation_name=~"generate_content|embeddings", gemini_lanes_outcome=~"success|error|rejected|timed_out"}[${page.labels.long_window}])) >= ${60 * hours}`,
       );
     }
   });

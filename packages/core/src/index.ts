@@ -74,6 +74,7 @@ export {
   TIER_MULTIPLIER,
 } from './pricing/price-table.js';
 export { type BurnRateWindow, burnRateWindows, pageBurnFactor } from './slo/burn-rate.js';
+export { SLI_OPERATIONS } from './slo/sli-operations.js';
 export {
   describeUpstreamError,
   parseDurationMs,

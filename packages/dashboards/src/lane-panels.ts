@@ -1,6 +1,6 @@
-import { ATTR, type Lane, type Outcome } from '@gemini-lanes/core';
+import { ATTR, type Lane, type Outcome, SLI_OPERATIONS } from '@gemini-lanes/core';
 import type { DashboardContext } from './dashboard-context.js';
-import { equals } from './label-matcher.js';
+import { equals, oneOf } from './label-matcher.js';
 import { type PanelSpec, statPanel, timeseriesPanel } from './panel-factory.js';
 import { legendOf, rate, sumBy } from './promql-shapes.js';
 import { type QueryScope, selector } from './series-selector.js';
@@ -81,14 +81,16 @@ export function laneErrorRatio(ctx: DashboardContext, lane: Lane, width: number)
   const { config } = ctx;
   const scope: QueryScope = { config, lane, model: 'variable' };
   const budget = tidy(1 - config.slos[lane].availability.target);
-  const requests = sumBy([], rate(selector(scope, 'requests', 'value')));
+  // The availability SLI's operations only: token counting and batch polling are not its work.
+  const operations = oneOf(ATTR.operationName, SLI_OPERATIONS);
+  const requests = sumBy([], rate(selector(scope, 'requests', 'value', [operations])));
   const errors = sumBy(
     [],
-    rate(selector(scope, 'requests', 'value', [equals(ATTR.outcome, ERROR)])),
+    rate(selector(scope, 'requests', 'value', [operations, equals(ATTR.outcome, ERROR)])),
   );
   return timeseriesPanel(ctx, {
     title: `${laneName(lane)}: error ratio`,
-    shows: `Share of the ${lane} lane's requests that ended in an error (outcome error; rejections and timeouts before sending are counted on the lane dashboards). The dashed line is the availability budget, 1 − slos.${lane}.availability.target (${percent(budget)}).`,
+    shows: `Share of the ${lane} lane's generate_content and embeddings requests that ended in an error (outcome error; rejections and timeouts before sending are counted on the lane dashboards). The dashed line is the availability budget, 1 − slos.${lane}.availability.target (${percent(budget)}).`,
     healthy: `near 0 and under the line; sustained above it burns the availability budget.`,
     unit: 'percentunit',
     width,
