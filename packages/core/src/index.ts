@@ -39,6 +39,14 @@ export {
 export { type Clock, ManualClock, systemClock } from './clock.js';
 export { ConfigError, type ConfigIssue, formatIssue } from './config/config-error.js';
 export { type ConfigValidation, defineConfig, validateConfig } from './config/define-config.js';
+export {
+  CONFIG_SCHEMA_FILE,
+  CONFIG_SCHEMA_ID,
+  configJsonSchema,
+  type JsonSchema,
+} from './config/json-schema.js';
+export { CONFIG_REFERENCE_FILE, configReferenceFiles } from './config/reference-files.js';
+export { configReferenceMarkdown } from './config/reference-markdown.js';
 export type {
   GeminiLanesConfig,
   GeminiLanesConfigInput,

@@ -1,3 +1,4 @@
+export * from './jobs/index.js';
 export {
   type AdmissionObserver,
   AdmissionQueue,
@@ -45,6 +46,22 @@ export {
   type RedisCommander,
   redisCommander,
 } from './redis/redis-commander.js';
+export * from './router/router.js';
 export { AimdLimiter, type AimdOptions } from './throughput/aimd-limiter.js';
 export { type BackoffOptions, retryDelayMs } from './throughput/backoff.js';
+export {
+  type ConcurrencyLimiter,
+  createConcurrencyLimiter,
+} from './throughput/concurrency-limiter.js';
+export { EmbeddingCountError } from './throughput/embedding-batcher.js';
+export { GradientLimiter, type GradientOptions } from './throughput/gradient-limiter.js';
 export { RetryBudget, type RetryBudgetOptions } from './throughput/retry-budget.js';
+export type { Sleep } from './throughput/throughput-executor.js';
+export {
+  createThroughputLane,
+  type ThroughputCallOptions,
+  type ThroughputLane,
+  type ThroughputLaneOptions,
+  type ThroughputLaneStats,
+  type ThroughputRunOptions,
+} from './throughput/throughput-lane.js';

@@ -21,6 +21,7 @@ import type { MetricAttributesOf } from './instruments.js';
 import type { Operation } from './operation.js';
 import { redact } from './redact.js';
 import { addRequestAttributes } from './request-attributes.js';
+import { routeDecisionFrom } from './route-decision.js';
 import type { Telemetry } from './telemetry.js';
 import { embeddingUsage, inputTokens, outputTokens, setUsageAttributes } from './usage.js';
 
@@ -124,7 +125,12 @@ export class CallRecorder {
           (stream && automaticFunctionCalling(p.config))));
     if (recording) {
       const attributes: Attributes = {};
-      if (lane !== undefined) attributes[ATTR.lane] = lane;
+      if (lane !== undefined) {
+        attributes[ATTR.lane] = lane;
+        // A router's decision for this lane, when the call runs inside it (`withRouteDecision`).
+        const route = routeDecisionFrom(context.active());
+        if (route?.lane === lane) attributes[ATTR.routeReason] = route.reason;
+      }
       if (operation === 'generate_content') attributes[ATTR.requestStream] = String(stream);
       addRequestAttributes(attributes, operation, p.config);
       this.span.setAttributes(attributes);

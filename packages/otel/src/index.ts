@@ -25,6 +25,13 @@ export { DEFAULT_MODEL_LABEL_LIMIT, normalizeModel, OTHER_MODEL } from './model-
 export { type GaugeCallback, ObservedGauge } from './observed-gauge.js';
 export type { Operation } from './operation.js';
 export {
+  type RouteDecision,
+  type RouteReason,
+  routeDecisionFrom,
+  setRouteDecision,
+  withRouteDecision,
+} from './route-decision.js';
+export {
   createTelemetry,
   type Telemetry,
   type TelemetryProviders,

@@ -1,7 +1,28 @@
 import { DEFAULT_PRICES } from '../pricing/price-table.js';
 import { pageBurnFactor } from '../slo/burn-rate.js';
 import type { ConfigIssue } from './config-error.js';
-import type { GeminiLanesConfig } from './schema.js';
+import type { GeminiLanesConfig, SloWindow } from './schema.js';
+
+/**
+ * What `crossFieldIssues` checks, in words, for the configuration reference (a JSON Schema
+ * describes each field on its own and cannot say these). Change it with the checks below.
+ */
+export function crossFieldRules(): string[] {
+  const lowest = (window: SloWindow) => lowestTarget(pageBurnFactor(window));
+  return [
+    '`lanes.latency.sla`: `maxQueueWaitMs` < `timeoutMs`, `ttftMs` < `timeoutMs`, `durationMs` ≤ `timeoutMs`.',
+    'In each lane, `pool.prewarm` ≤ `pool.connections`.',
+    'With hedging enabled, `lanes.latency.hedging.minDelayMs` < `lanes.latency.sla.timeoutMs`.',
+    '`lanes.throughput.concurrency`: `min` ≤ `initial` ≤ `max`.',
+    '`lanes.throughput.retry.baseDelayMs` ≤ `lanes.throughput.retry.maxDelayMs`.',
+    '`lanes.latency.fallbackModel` differs from `lanes.latency.models[0]`.',
+    "Every model a lane may call (its `models`, and the latency lane's `fallbackModel`) has an entry in `quota.models`.",
+    'Endpoint names (the URL, when an endpoint has no name) are unique within a lane.',
+    '`quota.redisUrl` is set when `quota.store` is `redis`; `lanes.latency.cache.redisUrl` is set when the cache is enabled and its `store` is `redis`.',
+    'A `pricing` entry for a model the built-in price table does not know gives at least `inputPerM` and `outputPerM`.',
+    `Each \`slos.<lane>.<objective>.target\` is high enough for its page alert to fire (page burn factor × (1 − target) ≤ 1): at least ${lowest('30d')} for a \`30d\` window, ${lowest('28d')} for \`28d\`.`,
+  ];
+}
 
 /** `a must be < b (5000 ≥ 3000)`: the relation that failed, with both values. */
 function mustBeLess(
@@ -181,7 +202,7 @@ export function crossFieldIssues(config: GeminiLanesConfig): ConfigIssue[] {
       const { target } = slo[kind];
       const budget = 1 - target;
       if (factor * budget > 1) {
-        const lowest = Math.ceil((1 - 1 / factor) * 10_000) / 10_000;
+        const lowest = lowestTarget(factor);
         issues.push({
           path: `slos.${lane}.${kind}.target`,
           message: `is too low for a ${slo.window} window: its page alert needs an error ratio of ${factor} × ${round(budget)} = ${round(factor * budget)} > 1 and could never fire (use a target >= ${lowest})`,
@@ -190,6 +211,11 @@ export function crossFieldIssues(config: GeminiLanesConfig): ConfigIssue[] {
     }
   }
   return issues;
+}
+
+/** The lowest target whose page alert can fire, rounded up to 4 decimals. */
+function lowestTarget(pageFactor: number): number {
+  return Math.ceil((1 - 1 / pageFactor) * 10_000) / 10_000;
 }
 
 function round(n: number): number {

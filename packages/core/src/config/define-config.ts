@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { crossFieldIssues } from './cross-field.js';
-import { formatZodIssues } from './issue-format.js';
+import { formatValue, formatZodIssues } from './issue-format.js';
+import { SCHEMA_KEY } from './json-schema.js';
 import { configSchema, type GeminiLanesConfig, type GeminiLanesConfigInput } from './schema.js';
 
 export type ConfigValidation =
@@ -13,10 +14,15 @@ export type ConfigValidation =
  * the first), each naming its field and value; cross-field rules run once every field is valid.
  */
 export function validateConfig(input: unknown): ConfigValidation {
-  const parsed = configSchema.safeParse(input ?? {}, { reportInput: true });
+  const { options, issues: schemaKeyIssues } = withoutSchemaKey(input ?? {});
+  const parsed = configSchema.safeParse(options, { reportInput: true });
   if (!parsed.success) {
-    return { ok: false, issues: formatZodIssues(parsed.error.issues, knownKeysAt) };
+    return {
+      ok: false,
+      issues: [...schemaKeyIssues, ...formatZodIssues(parsed.error.issues, knownKeysAt)],
+    };
   }
+  if (schemaKeyIssues.length > 0) return { ok: false, issues: schemaKeyIssues };
   const issues = crossFieldIssues(parsed.data);
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, config: deepFreeze(parsed.data) };
@@ -31,6 +37,28 @@ export function defineConfig(input: GeminiLanesConfigInput = {}): GeminiLanesCon
   const result = validateConfig(input);
   if (!result.ok) throw new ConfigError(result.issues);
   return result.config;
+}
+
+/**
+ * A JSON or YAML file names its JSON Schema in a top-level `"$schema"` (editors read it for
+ * completion and checks): accepted as a string and set aside, so it is not an unknown option and
+ * not part of the resolved configuration.
+ */
+function withoutSchemaKey(input: unknown): { options: unknown; issues: ConfigIssue[] } {
+  if (typeof input !== 'object' || input === null || !Object.hasOwn(input, SCHEMA_KEY)) {
+    return { options: input, issues: [] };
+  }
+  const { [SCHEMA_KEY]: schema, ...options } = input as Record<string, unknown>;
+  const issues: ConfigIssue[] =
+    typeof schema === 'string'
+      ? []
+      : [
+          {
+            path: SCHEMA_KEY,
+            message: `must be a string: the path or URL of the JSON Schema (got ${formatValue(schema)})`,
+          },
+        ];
+  return { options, issues };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,3 +1,5 @@
+import type { ConcurrencyLimiter } from './concurrency-limiter.js';
+
 export interface AimdOptions {
   min: number;
   max: number;
@@ -16,7 +18,7 @@ export interface AimdOptions {
  * and is cut by `backoffRatio` on a 429, a timeout or a back-off signal from the latency lane,
  * at most once per cooldown so one burst of failures is one decrease. Always within [min, max].
  */
-export class AimdLimiter {
+export class AimdLimiter implements ConcurrencyLimiter {
   readonly #min: number;
   readonly #max: number;
   readonly #backoffRatio: number;
@@ -46,14 +48,19 @@ export class AimdLimiter {
     return Math.floor(this.#limit);
   }
 
-  /** A call succeeded after `latencyMs`; grows the limit unless latency has risen past the tolerance. */
-  onSuccess(latencyMs: number): void {
+  /**
+   * A call succeeded after `latencyMs` with `inflight` calls running; grows the limit unless
+   * latency has risen past the tolerance, or fewer than half the limit's calls were running
+   * (the lane is limited by its callers then, and growth would prove nothing).
+   */
+  onSuccess(latencyMs: number, inflight?: number): void {
     this.#bestLatencyMs = Math.min(this.#bestLatencyMs, latencyMs);
     this.#recentLatencyMs =
       this.#recentLatencyMs === undefined
         ? latencyMs
         : this.#recentLatencyMs * 0.8 + latencyMs * 0.2;
     if (this.#recentLatencyMs > this.#bestLatencyMs * this.#tolerance) return;
+    if (inflight !== undefined && inflight < this.#limit / 2) return;
     this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit);
   }
 
