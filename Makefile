@@ -11,9 +11,13 @@ setup:
 services:
 	@scripts/setup.sh --services
 
-## The main job (see README): the closest working piece until `gemini-lanes demo` lands.
+## The main job (see README): the live demo on the embedded emulator, until Ctrl-C (DURATION=60s to stop on its own).
 demo: setup
-	pnpm demo
+	pnpm demo $(if $(DURATION),--duration $(DURATION))
+
+## Every benchmark but the long ones (test/bench); results in test/bench/results/.
+bench: setup
+	pnpm bench
 
 ## The whole suite: build, typecheck, lint, dependency direction, unit, integration, end-to-end.
 test: services

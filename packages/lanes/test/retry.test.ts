@@ -56,13 +56,20 @@ describe('AimdLimiter', () => {
     expect(aimd.limit).toBe(45);
   });
 
-  it('stops growing when latency rises past the tolerance', () => {
-    const aimd = new AimdLimiter({ min: 1, max: 64, initial: 10 });
+  it('with a latency tolerance, stops growing when latency rises past it', () => {
+    const aimd = new AimdLimiter({ min: 1, max: 64, initial: 10, latencyTolerance: 2 });
     aimd.onSuccess(100);
     for (let i = 0; i < 50; i++) aimd.onSuccess(400);
     const stalled = aimd.limit;
     for (let i = 0; i < 50; i++) aimd.onSuccess(400);
     expect(aimd.limit).toBe(stalled);
+  });
+
+  it('by default keeps growing when answer lengths, and so latencies, vary', () => {
+    const aimd = new AimdLimiter({ min: 1, max: 64, initial: 4 });
+    aimd.onSuccess(100);
+    for (let i = 0; i < 200; i++) aimd.onSuccess(i % 2 === 0 ? 100 : 900, 64);
+    expect(aimd.limit).toBeGreaterThan(15);
   });
 
   it('halves on overload at most once per cooldown, never below min, never above max', () => {

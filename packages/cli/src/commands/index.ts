@@ -1,6 +1,9 @@
 import type { Command } from '../command.js';
+import { benchCommand } from './bench.js';
+import { demoCommand } from './demo.js';
 import { emulatorCommand } from './emulator.js';
 import { generateCommand } from './generate.js';
+import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
 /**
@@ -8,7 +11,10 @@ import { validateCommand } from './validate.js';
  * issue that builds the piece it drives; none is listed before it works.
  */
 export const builtinCommands: readonly Command[] = [
+  demoCommand,
+  runCommand,
   emulatorCommand,
   generateCommand,
   validateCommand,
+  benchCommand,
 ];

@@ -209,7 +209,7 @@ const throughputLaneSchema = z
           .enum(['aimd', 'gradient'])
           .default('aimd')
           .describe(
-            '`aimd`: halve on 429 or timeout, +1 while latency holds; `gradient`: follow the latency gradient.',
+            "`aimd`: halve on a 429, a timeout or the latency lane's pressure signal, +1 per limit's worth of successes while the lane is busy (loss-based, as TCP: answer lengths vary too much for latency to say anything); `gradient`: follow the latency gradient (for calls of similar size).",
           ),
       })
       .prefault({})

@@ -6,7 +6,11 @@ export interface AimdOptions {
   initial: number;
   /** Multiplicative decrease factor on overload. */
   backoffRatio?: number;
-  /** Latency may grow to this multiple of the best observed before increases stop. */
+  /**
+   * Latency may grow to this multiple of the best observed before increases stop. Default
+   * Infinity: loss-based (429s, timeouts, pressure) as TCP, because generation latency follows
+   * answer length, and with mixed lengths a latency rule stops growth for good.
+   */
   latencyTolerance?: number;
   /** After a decrease, further decreases wait this long (one round trip's worth of results). */
   decreaseCooldownMs?: number;
@@ -14,8 +18,8 @@ export interface AimdOptions {
 
 /**
  * Adaptive concurrency, additive increase / multiplicative decrease (as TCP congestion control):
- * the limit grows by about one per limit's worth of successes while latency holds near its best,
- * and is cut by `backoffRatio` on a 429, a timeout or a back-off signal from the latency lane,
+ * the limit grows by about one per limit's worth of successes while the lane is busy (and, when
+ * a `latencyTolerance` is set, while latency holds near its best), and is cut by `backoffRatio` on a 429, a timeout or a back-off signal from the latency lane,
  * at most once per cooldown so one burst of failures is one decrease. Always within [min, max].
  */
 export class AimdLimiter implements ConcurrencyLimiter {
@@ -39,7 +43,7 @@ export class AimdLimiter implements ConcurrencyLimiter {
     this.#max = options.max;
     this.#limit = Math.min(options.max, Math.max(options.min, options.initial));
     this.#backoffRatio = options.backoffRatio ?? 0.5;
-    this.#tolerance = options.latencyTolerance ?? 2;
+    this.#tolerance = options.latencyTolerance ?? Number.POSITIVE_INFINITY;
     this.#cooldownMs = options.decreaseCooldownMs ?? 1000;
   }
 
