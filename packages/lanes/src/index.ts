@@ -33,12 +33,13 @@ export {
   UnknownQuotaModelError,
 } from './quota/quota-limiter.js';
 export {
-  type BucketSpec,
+  type AdjustRequest,
   DIMENSIONS,
   type QuotaDimension,
   type QuotaStore,
   type TakeRequest,
   type TakeResult,
+  type WindowSpec,
 } from './quota/quota-store.js';
 export { RedisQuotaStore, type RedisQuotaStoreOptions } from './quota/redis-quota-store.js';
 export {

@@ -1,11 +1,12 @@
 import { defineConfig, ManualClock, QuotaExhaustedError } from '@gemini-lanes/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createQuotaLimiter,
   type QuotaDecision,
   RedisQuotaStore,
   UnknownQuotaModelError,
 } from '../src/index.js';
+import { startRedis } from './support/redis-server.js';
 
 const quota = defineConfig({
   quota: {
@@ -35,27 +36,94 @@ function ok(decision: QuotaDecision) {
 }
 
 describe('QuotaLimiter', () => {
-  it('keeps the latency lane its reserved share: throughput stops at 80%, latency gets the rest', async () => {
-    const { limiter } = setup();
+  it('keeps the latency lane its reserved share: throughput stops at 80% of any rolling minute, latency gets the rest', async () => {
+    const { limiter, clock } = setup();
     for (let i = 0; i < 8; i++)
       ok(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 100 }));
+    // The 8 requests sit in the slot [t0, t0 + 1 s), which counts until t0 + 61 s.
     expect(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).toEqual({
       ok: false,
       dimension: 'rpm',
-      retryAfterMs: 6000,
+      retryAfterMs: 61_000,
     });
     ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
     ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
-    expect((await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 })).ok).toBe(false);
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 61_000,
+    });
+    // Half a minute on, a token bucket would have refilled 5 requests; the window has none.
+    clock.advance(30_000);
+    expect(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 31_000,
+    });
+    clock.advance(31_000);
+    for (let i = 0; i < 8; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 100 }));
+    expect((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).ok).toBe(
+      false,
+    );
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
   });
 
-  it('waits for quota, for as long as the bucket needs and no longer', async () => {
-    const { limiter, slept } = setup();
+  it("rounds the throughput lane's ceiling down to whole requests, without floating-point noise", async () => {
+    const takes = async (latencyReservedShare: number, rpm: number) => {
+      const limiter = createQuotaLimiter(
+        defineConfig({
+          quota: { latencyReservedShare, models: { [model]: { rpm, inputTpm: 1e6, rpd: 1e6 } } },
+        }).quota,
+        { clock: new ManualClock(0) },
+      );
+      let n = 0;
+      while ((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok) n++;
+      return n;
+    };
+    expect(await takes(0.9, 100)).toBe(10); // 100 × (1 − 0.9) = 9.999999999999998
+    expect(await takes(0.25, 10)).toBe(7); // 7.5
+    expect(await takes(0, 10)).toBe(10);
+  });
+
+  it('admits a whole minute of quota at once, and no more in any rolling minute', async () => {
+    const { limiter, clock } = setup();
     for (let i = 0; i < 10; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    // The API forgets the burst at t0 + 60 s; its 1 s slot is counted until t0 + 61 s.
+    clock.advance(60_500);
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 500,
+    });
+    clock.advance(500);
+    for (let i = 0; i < 10; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    expect((await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 })).ok).toBe(false);
+  });
+
+  it('waits for quota until the oldest slots have aged out, and no longer', async () => {
+    const { limiter, clock, slept } = setup();
+    const t0 = clock.now();
+    for (let i = 0; i < 5; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    clock.advance(30_500);
+    for (let i = 0; i < 5; i++)
       ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
     const permit = await limiter.acquire({ model, lane: 'latency', inputTokens: 1 });
     expect(permit.lane).toBe('latency');
-    expect(slept).toEqual([6000]);
+    expect(slept).toEqual([30_500]);
+    expect(clock.now() - t0).toBe(61_000);
+    // The first 5 have left the window, the second 5 have not: 4 more fit.
+    for (let i = 0; i < 4; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 }));
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 30_000,
+    });
   });
 
   it('refuses at once a wait longer than allowed, with when to retry', async () => {
@@ -70,7 +138,7 @@ describe('QuotaLimiter', () => {
       code: 'ERR_QUOTA_EXHAUSTED',
       dimension: 'rpm',
       model,
-      retryAfterMs: 6000,
+      retryAfterMs: 61_000,
     });
     expect(slept).toEqual([]);
   });
@@ -104,14 +172,59 @@ describe('QuotaLimiter', () => {
     ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 8000 }));
   });
 
-  it('charges a late correction when the estimate was too low', async () => {
-    const { limiter } = setup();
-    const permit = ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1000 }));
-    await permit.settle(9000);
-    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1001 })).toMatchObject({
+  it('gives a correction back from the slot the request was taken in', async () => {
+    const { limiter, clock } = setup();
+    const first = ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 6000 }));
+    clock.advance(30_000);
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 4000 }));
+    await first.settle(2000); // 4,000 come out of the slot at t0, not out of the current one
+    ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 4000 }));
+    // Window: 2,000 at t0 (gone at t0 + 61 s), 8,000 at t0 + 30 s (gone at t0 + 91 s).
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 2000 })).toEqual({
       ok: false,
       dimension: 'input_tpm',
+      retryAfterMs: 31_000,
     });
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 2001 })).toEqual({
+      ok: false,
+      dimension: 'input_tpm',
+      retryAfterMs: 61_000,
+    });
+  });
+
+  it('charges a late correction to the current slot when the estimate was too low', async () => {
+    const { limiter, clock } = setup();
+    const permit = ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1000 }));
+    clock.advance(30_000);
+    await permit.settle(9000); // 8,000 more, counted from now
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1001 })).toEqual({
+      ok: false,
+      dimension: 'input_tpm',
+      retryAfterMs: 31_000,
+    });
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 2001 })).toEqual({
+      ok: false,
+      dimension: 'input_tpm',
+      retryAfterMs: 61_000,
+    });
+  });
+
+  it('ignores the part of a refund whose slot has already aged out', async () => {
+    const { limiter, clock } = setup();
+    const old = ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    clock.advance(61_000);
+    for (let i = 0; i < 10; i++)
+      ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    await old.refund(); // its minute is over: giving it back must not make room in this one
+    expect(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 })).toMatchObject({
+      ok: false,
+      dimension: 'rpm',
+    });
+    // Its day is not over: the request per day comes back.
+    const rpd = limiter
+      .utilization()
+      .find((u) => u.lane === 'latency' && u.dimension === 'rpd')?.value;
+    expect(rpd).toBeCloseTo(10 / 1000, 10);
   });
 
   it('reports utilisation per model, lane and dimension over the window', async () => {
@@ -185,5 +298,42 @@ describe('QuotaLimiter pressure signal', () => {
     expect(heard).toEqual([
       { lane: 'latency', reason: 'rate_limited', model, atMs: 1_700_000_000_005 },
     ]);
+  });
+});
+
+describe('QuotaLimiter on a real redis-server', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('shares one sliding window between replicas: reserve, exact waits and refunds included', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const replicaA = createQuotaLimiter(quota, { clock, store: redis.client });
+    const replicaB = createQuotaLimiter(quota, { clock, store: redis.client });
+    const batch = [];
+    for (let i = 0; i < 4; i++) {
+      batch.push(ok(await replicaA.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })));
+      batch.push(ok(await replicaB.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })));
+    }
+    expect(await replicaA.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 61_000,
+    });
+    clock.advance(20_000);
+    ok(await replicaA.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    ok(await replicaB.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    expect(await replicaB.tryAcquire({ model, lane: 'latency', inputTokens: 100 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 41_000,
+    });
+    // A request that never reached the upstream gives its room back to both replicas.
+    await batch[0]?.refund();
+    ok(await replicaB.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
   });
 });

@@ -1,50 +1,34 @@
+import type { AdjustRequest, QuotaStore, TakeRequest, TakeResult } from './quota-store.js';
 import {
-  type QuotaStore,
-  type TakeRequest,
-  type TakeResult,
-  takeFromLevels,
-} from './quota-store.js';
+  adjustWindows,
+  emptyWindowState,
+  takeFromWindows,
+  type WindowState,
+} from './quota-window.js';
 
-interface State {
-  levels: [number, number, number];
-  updatedAt: number;
-}
-
-/** Bucket levels in this process: the default, for one replica. */
+/** Per-slot usage in this process: the default, for one replica. */
 export class MemoryQuotaStore implements QuotaStore {
-  readonly #state = new Map<string, State>();
+  readonly #state = new Map<string, WindowState>();
 
   async take(request: TakeRequest): Promise<TakeResult> {
-    const state = this.#stateFor(request);
-    const result = takeFromLevels(state.levels, request.nowMs - state.updatedAt, request);
-    state.levels = result.levels;
-    state.updatedAt = Math.max(state.updatedAt, request.nowMs);
-    return result;
+    return takeFromWindows(this.#stateFor(request.key), request);
   }
 
-  async adjust(
-    request: Omit<TakeRequest, 'amounts' | 'floors'> & {
-      deltas: readonly [number, number, number];
-    },
-  ) {
-    const state = this.#stateFor(request);
-    const refilled = takeFromLevels(state.levels, request.nowMs - state.updatedAt, {
-      buckets: request.buckets,
-      amounts: [0, 0, 0],
-      floors: [0, 0, 0],
-    }).levels;
-    state.levels = refilled.map((level, i) =>
-      Math.min(request.buckets[i as 0 | 1 | 2].capacity, level + request.deltas[i as 0 | 1 | 2]),
-    ) as [number, number, number];
-    state.updatedAt = Math.max(state.updatedAt, request.nowMs);
+  async adjust(request: AdjustRequest): Promise<void> {
+    adjustWindows(this.#stateFor(request.key), request);
   }
 
-  #stateFor(request: Pick<TakeRequest, 'key' | 'buckets' | 'nowMs'>): State {
-    let state = this.#state.get(request.key);
+  /** Slots `key` holds across its dimensions (aged-out slots are dropped on every operation). */
+  slotsHeld(key: string): number {
+    const state = this.#state.get(key);
+    return state === undefined ? 0 : state.slots.reduce((n, slots) => n + slots.size, 0);
+  }
+
+  #stateFor(key: string): WindowState {
+    let state = this.#state.get(key);
     if (state === undefined) {
-      const [a, b, c] = request.buckets;
-      state = { levels: [a.capacity, b.capacity, c.capacity], updatedAt: request.nowMs };
-      this.#state.set(request.key, state);
+      state = emptyWindowState();
+      this.#state.set(key, state);
     }
     return state;
   }

@@ -10,16 +10,35 @@ import { diag } from '@opentelemetry/api';
 import type { RedisClientLike } from '../redis/redis-commander.js';
 import { MemoryQuotaStore } from './memory-quota-store.js';
 import {
-  type BucketSpec,
   DIMENSIONS,
   type QuotaDimension,
   type QuotaStore,
+  type WindowSpec,
 } from './quota-store.js';
 import { RedisQuotaStore } from './redis-quota-store.js';
 import { SlidingWindowSum } from './sliding-window.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
+
+/**
+ * How each dimension is counted: the API counts a rolling minute for RPM and input TPM (and a
+ * day for RPD); 1 s slots keep the minute's conservatism to at most a second, 10 min slots keep
+ * a day's state to 145 fields.
+ */
+const WINDOWS: readonly [WindowSpec, WindowSpec, WindowSpec] = [
+  { windowMs: MINUTE, slotMs: 1000 },
+  { windowMs: MINUTE, slotMs: 1000 },
+  { windowMs: DAY, slotMs: 600_000 },
+];
+
+type Triple = readonly [number, number, number];
+
+/** One model's quota: the limits, and the most each lane may fill every window to. */
+interface ModelQuota {
+  limits: Triple;
+  ceilings: Record<Lane, Triple>;
+}
 
 export interface QuotaLimiterOptions {
   /** `memory` (default), a connected node-redis or ioredis client, or any `QuotaStore`. */
@@ -88,18 +107,27 @@ export class UnknownQuotaModelError extends GeminiLanesError {
 const wallClock: Clock = { now: () => Date.now() };
 
 /**
+ * What the throughput lane may fill each window to: the quota less the latency lane's reserved
+ * share. Amounts are whole, so the ceiling is rounded down, after rounding away binary noise
+ * (100 × (1 − 0.9) is 9.999999999999998 in floating point, and must allow 10).
+ */
+function ceiling(limit: number, share: number): number {
+  return Math.floor(Number((limit * (1 - share)).toFixed(6)));
+}
+
+/**
  * The project's Gemini quota shared by every lane in the process (and, with a Redis store, by
- * every replica): per model, token buckets for requests per minute, input tokens per minute and
- * requests per day. The latency lane may use all of each bucket; the throughput lane only what
- * lies above the latency lane's reserved share, so batch work can never starve interactive
- * traffic of quota.
+ * every replica): per model, a sliding-window limit on requests per minute, input tokens per
+ * minute and requests per day, so that what all lanes take together in any rolling minute (or
+ * day) never exceeds what the API allows in it. A fresh window admits the whole quota at once.
+ * The latency lane may fill each window to the quota; the throughput lane only to the quota less
+ * the latency lane's reserved share, so batch work can never starve interactive traffic of quota.
  */
 export class QuotaLimiter {
   readonly #store: QuotaStore;
   readonly #clock: Clock;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  readonly #buckets = new Map<string, readonly [BucketSpec, BucketSpec, BucketSpec]>();
-  readonly #reserved: number;
+  readonly #quotas = new Map<string, ModelQuota>();
   readonly #usage = new Map<string, SlidingWindowSum>();
   readonly #pressureListeners = new Set<(signal: PressureSignal) => void>();
 
@@ -107,7 +135,7 @@ export class QuotaLimiter {
     this.#clock = options.clock ?? wallClock;
     this.#sleep =
       options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}));
-    this.#reserved = quota.latencyReservedShare;
+    const share = quota.latencyReservedShare;
     const store = options.store ?? 'memory';
     if (store === 'memory') {
       if (quota.store === 'redis') {
@@ -122,55 +150,57 @@ export class QuotaLimiter {
     } else {
       this.#store = new RedisQuotaStore(store as RedisClientLike);
     }
-    for (const [model, limits] of Object.entries(quota.models)) {
-      this.#buckets.set(model, [
-        { capacity: limits.rpm, refillPerMs: limits.rpm / MINUTE },
-        { capacity: limits.inputTpm, refillPerMs: limits.inputTpm / MINUTE },
-        { capacity: limits.rpd, refillPerMs: limits.rpd / DAY },
-      ]);
+    for (const [model, { rpm, inputTpm, rpd }] of Object.entries(quota.models)) {
+      this.#quotas.set(model, {
+        limits: [rpm, inputTpm, rpd],
+        ceilings: {
+          latency: [rpm, inputTpm, rpd],
+          throughput: [ceiling(rpm, share), ceiling(inputTpm, share), ceiling(rpd, share)],
+        },
+      });
       for (const lane of ['latency', 'throughput'] as const) {
-        this.#usage.set(`${model}|${lane}|rpm`, new SlidingWindowSum(MINUTE, 60, this.#clock));
-        this.#usage.set(
-          `${model}|${lane}|input_tpm`,
-          new SlidingWindowSum(MINUTE, 60, this.#clock),
-        );
-        this.#usage.set(`${model}|${lane}|rpd`, new SlidingWindowSum(DAY, 144, this.#clock));
+        DIMENSIONS.forEach((dimension, i) => {
+          const window = WINDOWS[i as 0 | 1 | 2];
+          this.#usage.set(
+            `${model}|${lane}|${dimension}`,
+            new SlidingWindowSum(window.windowMs, window.windowMs / window.slotMs, this.#clock),
+          );
+        });
       }
     }
   }
 
   /** Models this limiter knows (the configured quota). */
   models(): string[] {
-    return [...this.#buckets.keys()];
+    return [...this.#quotas.keys()];
   }
 
-  /** Takes quota for one request now, or says which dimension is short and when to retry. */
+  /**
+   * Takes quota for one request now, all dimensions or none, or says which dimension is short and
+   * exactly how long until enough of the window has aged out for this request to fit.
+   */
   async tryAcquire(request: QuotaRequest): Promise<QuotaDecision> {
     // The SDK accepts `models/<name>` too; the quota is keyed by the bare name.
     const model = request.model.replace(/^models\//, '');
-    const buckets = this.#bucketsFor(model);
+    const quota = this.#quotaFor(model);
     const tokens = Math.max(0, Math.ceil(request.inputTokens));
-    const share = request.lane === 'latency' ? 0 : this.#reserved;
+    const amounts = [1, tokens, 1] as const;
     const result = await this.#store.take({
       key: model,
-      buckets,
-      amounts: [1, tokens, 1],
-      floors: [
-        buckets[0].capacity * share,
-        buckets[1].capacity * share,
-        buckets[2].capacity * share,
-      ],
+      windows: WINDOWS,
+      amounts,
+      ceilings: quota.ceilings[request.lane],
       nowMs: this.#clock.now(),
     });
     if (!result.ok) return { ok: false, dimension: result.dimension, retryAfterMs: result.waitMs };
-    this.#record(model, request.lane, [1, tokens, 1]);
-    return { ok: true, permit: this.#permit(model, request.lane, tokens, buckets) };
+    this.#record(model, request.lane, amounts, result.atMs);
+    return { ok: true, permit: this.#permit(model, request.lane, tokens, result.atMs) };
   }
 
   /**
    * Takes quota, waiting for it up to `maxWaitMs` (default: as long as it takes). Throws
    * `QuotaExhaustedError` when the wait would be longer, or when the request can never fit
-   * (more input tokens than the lane's share of a minute), and the signal's reason when aborted.
+   * (more input tokens than the lane may take in a minute), and the signal's reason when aborted.
    */
   async acquire(
     request: QuotaRequest,
@@ -189,7 +219,7 @@ export class QuotaLimiter {
       if (waited + decision.retryAfterMs > maxWaitMs) {
         throw new QuotaExhaustedError(request.model, decision.dimension, decision.retryAfterMs);
       }
-      // Wake a little after the bucket should have room: others may take it first, then loop.
+      // Wake when the slots that stand in the way have aged out; others may take the room first, then loop.
       await this.#sleep(Math.max(1, Math.ceil(decision.retryAfterMs)), options.signal);
     }
   }
@@ -197,11 +227,11 @@ export class QuotaLimiter {
   /** This process's use of each model's quota, per lane and dimension, as a share of the quota. */
   utilization(): QuotaUtilization[] {
     const out: QuotaUtilization[] = [];
-    for (const [model, buckets] of this.#buckets) {
+    for (const [model, quota] of this.#quotas) {
       for (const lane of ['latency', 'throughput'] as const) {
         DIMENSIONS.forEach((dimension, i) => {
           const used = this.#usage.get(`${model}|${lane}|${dimension}`)?.sum() ?? 0;
-          out.push({ model, lane, dimension, value: used / buckets[i as 0 | 1 | 2].capacity });
+          out.push({ model, lane, dimension, value: used / quota.limits[i as 0 | 1 | 2] });
         });
       }
     }
@@ -236,38 +266,44 @@ export class QuotaLimiter {
     await this.#store.close?.();
   }
 
-  #bucketsFor(model: string): readonly [BucketSpec, BucketSpec, BucketSpec] {
-    const buckets = this.#buckets.get(model);
-    if (buckets === undefined) throw new UnknownQuotaModelError(model);
-    return buckets;
+  #quotaFor(model: string): ModelQuota {
+    const quota = this.#quotas.get(model);
+    if (quota === undefined) throw new UnknownQuotaModelError(model);
+    return quota;
   }
 
-  #record(model: string, lane: Lane, amounts: readonly [number, number, number]): void {
+  /** This process's view per lane (for `utilization()`), kept in the same slots as the store's. */
+  #record(model: string, lane: Lane, amounts: Triple, atMs = this.#clock.now()): void {
     for (const [i, dimension] of DIMENSIONS.entries()) {
-      this.#usage.get(`${model}|${lane}|${dimension}`)?.add(amounts[i as 0 | 1 | 2]);
+      const amount = amounts[i as 0 | 1 | 2];
+      if (amount !== 0) this.#usage.get(`${model}|${lane}|${dimension}`)?.add(amount, atMs);
     }
   }
 
-  #permit(
-    model: string,
-    lane: Lane,
-    estimate: number,
-    buckets: readonly [BucketSpec, BucketSpec, BucketSpec],
-  ): QuotaPermit {
+  #permit(model: string, lane: Lane, estimate: number, takenAtMs: number): QuotaPermit {
     let done = false;
+    // Usage changes: < 0 come out of the slot the take was recorded in, > 0 are charged now.
     const finish = async (deltas: [number, number, number]) => {
       if (done) return;
       done = true;
       if (deltas.every((d) => d === 0)) return;
-      this.#record(model, lane, [-deltas[0], -deltas[1], -deltas[2]]);
-      await this.#store.adjust({ key: model, buckets, deltas, nowMs: this.#clock.now() });
+      const [r, t, d] = deltas;
+      this.#record(model, lane, [Math.min(0, r), Math.min(0, t), Math.min(0, d)], takenAtMs);
+      this.#record(model, lane, [Math.max(0, r), Math.max(0, t), Math.max(0, d)]);
+      await this.#store.adjust({
+        key: model,
+        windows: WINDOWS,
+        deltas,
+        takenAtMs,
+        nowMs: this.#clock.now(),
+      });
     };
     return {
       model,
       lane,
       estimatedInputTokens: estimate,
-      settle: (actual) => finish([0, estimate - Math.max(0, Math.ceil(actual)), 0]),
-      refund: () => finish([1, estimate, 1]),
+      settle: (actual) => finish([0, Math.max(0, Math.ceil(actual)) - estimate, 0]),
+      refund: () => finish([-1, -estimate, -1]),
     };
   }
 }

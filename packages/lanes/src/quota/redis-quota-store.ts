@@ -5,6 +5,7 @@ import {
   redisCommander,
 } from '../redis/redis-commander.js';
 import {
+  type AdjustRequest,
   DIMENSIONS,
   type QuotaDimension,
   type QuotaStore,
@@ -13,54 +14,107 @@ import {
 } from './quota-store.js';
 
 /*
- * The same arithmetic as takeFromLevels, atomically on the server. Levels are floats kept as
- * strings (Redis truncates Lua numbers to integers in replies). Time never goes backwards: a
- * replica whose clock lags refills nothing rather than un-refilling.
- * KEYS[1] the model's hash; ARGV: now, mode ('take' | 'adjust'), ttlMs, then per dimension:
- * capacity, refillPerMs, amount (or delta), floor.
+ * The same arithmetic as takeFromWindows / adjustWindows (quota-window.ts), atomically on the
+ * server. One hash per model: field `t` is the key's clock (the latest caller time seen; a
+ * replica whose clock lags records at it rather than in the past), and field `<d>:<slot>` holds
+ * what dimension d (1 rpm, 2 input_tpm, 3 rpd) took in slot `floor(time / slotMs)`. Amounts are
+ * kept as strings (Redis truncates Lua numbers to integers in replies). Every run deletes the
+ * slots that have aged out and sets the key to expire once its newest slot would have.
+ * KEYS[1] the model's hash; ARGV: now, mode ('take' | 'adjust'), takenAt (adjust), ttlMs, then
+ * per dimension: windowMs, slotMs, amount (or delta), ceiling.
  */
 const SCRIPT = `
+local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local mode = ARGV[2]
-local ttl = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 't', 'l1', 'l2', 'l3')
-local t = tonumber(state[1]) or now
-local elapsed = now - t
-if elapsed < 0 then elapsed = 0 end
-local levels = {}
-local denied = 0
-local wait = 0
+local takenAt = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local function fmt(x) return string.format('%.17g', x) end
+local function field(i, slot) return string.format('%d:%d', i, slot) end
+local clock = now
+local latest = tonumber(redis.call('HGET', key, 't'))
+if latest and latest > clock then clock = latest end
+local dims = {}
 for i = 1, 3 do
-  local base = 3 + (i - 1) * 4
-  local cap = tonumber(ARGV[base + 1])
-  local rate = tonumber(ARGV[base + 2])
-  local amount = tonumber(ARGV[base + 3])
-  local floor = tonumber(ARGV[base + 4])
-  local level = tonumber(state[i + 1]) or cap
-  level = math.min(cap, level + elapsed * rate)
-  levels[i] = level
-  if mode == 'take' and amount > 0 and level - amount < floor then
-    local w = -1
-    if amount + floor <= cap then w = (amount + floor - level) / rate end
-    if denied == 0 or (wait >= 0 and (w < 0 or w > wait)) then
-      denied = i
-      wait = w
+  local b = 4 + (i - 1) * 4
+  dims[i] = {
+    window = tonumber(ARGV[b + 1]), slot = tonumber(ARGV[b + 2]),
+    amount = tonumber(ARGV[b + 3]), ceiling = tonumber(ARGV[b + 4]),
+    slots = {}, used = 0,
+  }
+end
+local fields = redis.call('HGETALL', key)
+for j = 1, #fields, 2 do
+  local d, s = string.match(fields[j], '^(%d+):(%-?%d+)$')
+  if d then
+    local dim = dims[tonumber(d)]
+    s = tonumber(s)
+    if dim == nil or (s + 1) * dim.slot + dim.window <= clock then
+      redis.call('HDEL', key, fields[j])
+    else
+      local v = tonumber(fields[j + 1])
+      dim.slots[#dim.slots + 1] = { s, v }
+      dim.used = dim.used + v
     end
   end
 end
-if denied == 0 then
+local denied = 0
+local wait = 0
+if mode == 'take' then
   for i = 1, 3 do
-    local base = 3 + (i - 1) * 4
-    local cap = tonumber(ARGV[base + 1])
-    local amount = tonumber(ARGV[base + 3])
-    if mode == 'take' then levels[i] = levels[i] - amount else levels[i] = math.min(cap, levels[i] + amount) end
+    local dim = dims[i]
+    if dim.amount > 0 and dim.used + dim.amount > dim.ceiling then
+      local w = -1
+      if dim.amount <= dim.ceiling then
+        table.sort(dim.slots, function(a, b) return a[1] < b[1] end)
+        local remaining = dim.used
+        for _, entry in ipairs(dim.slots) do
+          remaining = remaining - entry[2]
+          if remaining + dim.amount <= dim.ceiling then
+            w = (entry[1] + 1) * dim.slot + dim.window - now
+            break
+          end
+        end
+      end
+      if denied == 0 or (wait >= 0 and (w < 0 or w > wait)) then
+        denied = i
+        wait = w
+      end
+    end
+  end
+  if denied == 0 then
+    for i = 1, 3 do
+      local dim = dims[i]
+      if dim.amount > 0 then
+        redis.call('HINCRBYFLOAT', key, field(i, math.floor(clock / dim.slot)), fmt(dim.amount))
+        dim.used = dim.used + dim.amount
+      end
+    end
+  end
+else
+  for i = 1, 3 do
+    local dim = dims[i]
+    if dim.amount < 0 then
+      local s = math.floor(takenAt / dim.slot)
+      if (s + 1) * dim.slot + dim.window > clock then
+        local f = field(i, s)
+        local held = tonumber(redis.call('HGET', key, f))
+        if held then
+          if held + dim.amount > 0 then
+            redis.call('HSET', key, f, fmt(held + dim.amount))
+          else
+            redis.call('HDEL', key, f)
+          end
+        end
+      end
+    elseif dim.amount > 0 then
+      redis.call('HINCRBYFLOAT', key, field(i, math.floor(clock / dim.slot)), fmt(dim.amount))
+    end
   end
 end
-local newT = t
-if now > t then newT = now end
-redis.call('HSET', KEYS[1], 't', string.format('%.17g', newT), 'l1', string.format('%.17g', levels[1]), 'l2', string.format('%.17g', levels[2]), 'l3', string.format('%.17g', levels[3]))
-redis.call('PEXPIRE', KEYS[1], ttl)
-return {denied, string.format('%.17g', wait), string.format('%.17g', levels[1]), string.format('%.17g', levels[2]), string.format('%.17g', levels[3])}
+redis.call('HSET', key, 't', fmt(clock))
+redis.call('PEXPIRE', key, ttl)
+return { denied, fmt(wait), fmt(dims[1].used), fmt(dims[2].used), fmt(dims[3].used), fmt(clock) }
 `;
 
 const script = new LuaScript(SCRIPT);
@@ -71,9 +125,10 @@ export interface RedisQuotaStoreOptions {
 }
 
 /**
- * Bucket levels in Redis, shared by every replica: one hash per model, updated by one Lua
- * script so concurrent replicas never both take the last token. Keys expire after two days
- * idle (a full RPD bucket looks the same as a missing one).
+ * Per-slot usage in Redis, shared by every replica: one hash per model (`<prefix><model>`, a
+ * field per dimension and slot plus the key's clock), read and updated by one Lua script so
+ * concurrent replicas never both take the last request of a window. Aged-out slots are deleted
+ * as they go, and an idle key expires when its newest slot has aged out.
  */
 export class RedisQuotaStore implements QuotaStore {
   readonly #redis: RedisCommander;
@@ -85,49 +140,48 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async take(request: TakeRequest): Promise<TakeResult> {
-    return this.#run(request, 'take', request.amounts, request.floors);
-  }
-
-  async adjust(
-    request: Omit<TakeRequest, 'amounts' | 'floors'> & {
-      deltas: readonly [number, number, number];
-    },
-  ) {
-    await this.#run(request, 'adjust', request.deltas, [0, 0, 0]);
-  }
-
-  async #run(
-    request: Pick<TakeRequest, 'key' | 'buckets' | 'nowMs'>,
-    mode: 'take' | 'adjust',
-    amounts: readonly [number, number, number],
-    floors: readonly [number, number, number],
-  ): Promise<TakeResult> {
-    const args = [String(request.nowMs), mode, String(2 * 86_400_000)];
-    for (let i = 0; i < 3; i++) {
-      const bucket = request.buckets[i as 0 | 1 | 2];
-      args.push(
-        String(bucket.capacity),
-        String(bucket.refillPerMs),
-        String(amounts[i as 0 | 1 | 2]),
-        String(floors[i as 0 | 1 | 2]),
-      );
-    }
-    const reply = (await script.run(this.#redis, [this.#prefix + request.key], args)) as [
-      number | string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const reply = await this.#run(request, 'take', request.amounts, request.ceilings, 0);
     const denied = Number(reply[0]);
-    const levels: [number, number, number] = [Number(reply[2]), Number(reply[3]), Number(reply[4])];
-    if (denied === 0) return { ok: true, levels };
+    const used: [number, number, number] = [Number(reply[2]), Number(reply[3]), Number(reply[4])];
+    if (denied === 0) return { ok: true, atMs: Number(reply[5]), used };
     const wait = Number(reply[1]);
     return {
       ok: false,
       dimension: DIMENSIONS[denied - 1] as QuotaDimension,
       waitMs: wait < 0 ? Number.POSITIVE_INFINITY : wait,
-      levels,
+      used,
     };
+  }
+
+  async adjust(request: AdjustRequest): Promise<void> {
+    await this.#run(request, 'adjust', request.deltas, [0, 0, 0], request.takenAtMs);
+  }
+
+  async #run(
+    request: Pick<TakeRequest, 'key' | 'windows' | 'nowMs'>,
+    mode: 'take' | 'adjust',
+    amounts: readonly [number, number, number],
+    ceilings: readonly [number, number, number],
+    takenAtMs: number,
+  ): Promise<[number | string, string, string, string, string, string]> {
+    const ttlMs = Math.max(...request.windows.map((w) => w.windowMs + w.slotMs));
+    const args = [String(request.nowMs), mode, String(takenAtMs), String(ttlMs)];
+    for (let i = 0; i < 3; i++) {
+      const window = request.windows[i as 0 | 1 | 2];
+      args.push(
+        String(window.windowMs),
+        String(window.slotMs),
+        String(amounts[i as 0 | 1 | 2]),
+        String(ceilings[i as 0 | 1 | 2]),
+      );
+    }
+    return (await script.run(this.#redis, [this.#prefix + request.key], args)) as [
+      number | string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
   }
 }

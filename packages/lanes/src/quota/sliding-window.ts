@@ -17,11 +17,18 @@ export class SlidingWindowSum {
     this.#clock = clock;
   }
 
-  add(amount: number): void {
-    const now = this.#clock.now();
-    const start = Math.floor(now / this.#slotMs) * this.#slotMs;
-    const index = Math.floor(now / this.#slotMs) % this.#values.length;
-    if (this.#starts[index] !== start) {
+  /**
+   * Adds `amount` to the slot of `atMs` (default now). A correction (say a refund) to a slot the
+   * ring has already moved past is dropped: that amount has left the window already.
+   */
+  add(amount: number, atMs: number = this.#clock.now()): void {
+    const slot = Math.floor(atMs / this.#slotMs);
+    const start = slot * this.#slotMs;
+    const length = this.#values.length;
+    const index = ((slot % length) + length) % length;
+    const held = this.#starts[index] ?? Number.NEGATIVE_INFINITY;
+    if (held > start) return;
+    if (held !== start) {
       this.#starts[index] = start;
       this.#values[index] = 0;
     }
