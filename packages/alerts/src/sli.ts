@@ -142,9 +142,10 @@ function availabilityRatio(ctx: RuleContext, lanes: readonly Lane[], range: stri
  * 1 − good / total, where good = streams whose first chunk came within `sla.ttftMs` plus unary
  * calls that finished within `sla.durationMs`, both `generate_content` without `error.type`
  * (exact buckets), and total = those calls (cancelled ones excluded) plus the lane's rejected and
- * timed-out requests. Histogram series appear only after their first observation, so each
- * histogram term falls back to 0 (`or 0 * <requests>`, whose series start at 0): a lane that
- * only streams still gets an SLI.
+ * timed-out requests. Histogram series appear only after their first observation and the
+ * rejected/timed-out series only after the first refusal, so each term falls back to 0 (`or 0 *`
+ * the lane's pre-initialised requests, whose series exist from the start): the SLI records from
+ * the first scrape, and a lane that only streams, or never sheds, still gets one.
  */
 function latencyRatio(ctx: RuleContext, lanes: readonly Lane[], range: string): string {
   const { sla } = ctx.config.lanes.latency;
@@ -159,13 +160,17 @@ function latencyRatio(ctx: RuleContext, lanes: readonly Lane[], range: string): 
     equals('operationName', 'generate_content'),
     oneOf('outcome', NOT_SENT),
   ]);
-  // One histogram term: its rate, or 0 while the histogram has no series yet.
+  // The lane's requests counter has series from the start (pre-initialised per lane and
+  // outcome, without an operation): the zero every term falls back to, so the SLI records from
+  // the first scrape, before any histogram sample and before the first refusal.
+  const zero = `0 * ${sumRate(ctx, select(ctx, 'requests', [oneOf('lane', lanes)]), range)}`;
+  // One term: its rate, or 0 while it has no series yet.
+  const orZero = (rate: string) => `(\n${indent(`${rate}\nor\n${zero}`)}\n)`;
   const term = (
     metric: 'timeToFirstChunk' | 'operationDuration',
     matchers: LabelMatcher[],
     part: 'bucket' | 'count',
-  ) =>
-    `(\n${indent(`${sumRate(ctx, select(ctx, metric, matchers, part), range)}\nor\n0 * ${sumRate(ctx, notSent, range)}`)}\n)`;
+  ) => orZero(sumRate(ctx, select(ctx, metric, matchers, part), range));
   const notCancelled = errorTypeIsNot(CANCELLED_ERROR_TYPE);
   const good = [
     term(
@@ -182,7 +187,7 @@ function latencyRatio(ctx: RuleContext, lanes: readonly Lane[], range: string): 
   const total = [
     term('timeToFirstChunk', [...calls(undefined), notCancelled], 'count'),
     term('operationDuration', [...calls('false'), notCancelled], 'count'),
-    sumRate(ctx, notSent, range),
+    orZero(sumRate(ctx, notSent, range)),
   ];
   return `1 - (\n${indent(good.join('\n+\n'))}\n)\n/\n(\n${indent(total.join('\n+\n'))}\n)`;
 }

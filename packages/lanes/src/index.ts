@@ -1,3 +1,6 @@
+export { runBatchJob } from './batch/batch-job.js';
+export type { BatchApiOptions, BatchJobContext, BatchJobOptions } from './batch/batch-options.js';
+export type { BatchRetryOptions } from './batch/batch-service.js';
 export * from './jobs/index.js';
 export {
   type AdmissionObserver,

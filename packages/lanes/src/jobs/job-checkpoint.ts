@@ -68,7 +68,18 @@ function validate(path: string, value: unknown): JobCheckpoint {
 }
 
 /** The checkpoint at `path`, or undefined when there is none. */
-export async function readCheckpoint(path: string): Promise<JobCheckpoint | undefined> {
+export function readCheckpoint(path: string): Promise<JobCheckpoint | undefined> {
+  return readCheckpointFile(path, validate);
+}
+
+/**
+ * A checkpoint file checked by `validate` (which throws `JobCheckpointError` naming what is
+ * wrong), or undefined when there is none. Shared by the job runners' checkpoint formats.
+ */
+export async function readCheckpointFile<T>(
+  path: string,
+  validate: (path: string, value: unknown) => T,
+): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -103,7 +114,7 @@ export async function syncDirectory(path: string): Promise<void> {
  */
 export async function writeCheckpoint(
   path: string,
-  checkpoint: JobCheckpoint,
+  checkpoint: JobCheckpoint | object,
   options: { fsync: boolean },
 ): Promise<void> {
   const temporary = `${path}.tmp`;

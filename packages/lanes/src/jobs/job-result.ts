@@ -25,7 +25,8 @@ export function responseData(response: GenerateContentResponse): JobResponse {
   return data;
 }
 
-function messageOf(error: unknown): string {
+/** An error's message for a result line, cut to a bounded length. */
+export function messageOf(error: unknown): string {
   const text =
     error instanceof Error
       ? error.message

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { GenerateContentParameters } from '@google/genai';
 import type { ReplayableJobSource } from './job-types.js';
@@ -42,6 +42,9 @@ const FILE_SOURCE = Symbol.for('gemini-lanes.jobs.jsonl-file');
 const BLANK = /^\s*$/;
 /** Bytes hashed at each end of an input file to notice it changed. */
 const IDENTITY_BYTES = 64 * 1024;
+
+/** What a job reads from: a JSONL path, `readJsonl(path)`, a replayable source or an iterable. */
+export type JobInput = string | ReplayableJobSource | AsyncIterable<unknown> | Iterable<unknown>;
 
 /** A JSONL input file; iterating it yields its checked records. */
 export interface JsonlFileSource extends AsyncIterable<JobInputRecord> {
@@ -224,4 +227,59 @@ export function iterableSource(
       })();
     },
   };
+}
+
+/** Why `current` is not the input `recorded` names, or undefined when it is. */
+export function sameSource(
+  recorded: SourceIdentity,
+  current: SourceIdentity | undefined,
+): string | undefined {
+  if (current === undefined || recorded.type !== current.type) return 'a different kind of input';
+  if (recorded.type === 'jsonl-file' && current.type === 'jsonl-file') {
+    if (recorded.size !== current.size) {
+      return `its size was ${recorded.size} bytes, now ${current.size}`;
+    }
+    if (recorded.sha256 !== current.sha256) return 'its first or last 64 KiB changed';
+    return undefined;
+  }
+  if (recorded.type === 'replayable' && current.type === 'replayable') {
+    return recorded.identity === current.identity
+      ? undefined
+      : `identity ${JSON.stringify(recorded.identity)}, now ${JSON.stringify(current.identity)}`;
+  }
+  return 'a different kind of input';
+}
+
+/** A file's size, or undefined when it does not exist. */
+export async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The source a job input reads through, and whether it is a file; throws for anything else. */
+export function jobSourceOf(
+  input: JobInput,
+  maxLineBytes: number,
+  caller: string,
+): { source: JobSource; fileInput: boolean } {
+  if (typeof input === 'string' || isJsonlFileSource(input)) {
+    return {
+      source: fileSource(typeof input === 'string' ? input : input.path, maxLineBytes),
+      fileInput: true,
+    };
+  }
+  if (
+    typeof input === 'object' &&
+    input !== null &&
+    ('replayFrom' in input || Symbol.asyncIterator in input || Symbol.iterator in input)
+  ) {
+    return { source: iterableSource(input), fileInput: false };
+  }
+  throw new TypeError(
+    `${caller}: the source must be a JSONL path, readJsonl(path), a ReplayableJobSource or an iterable`,
+  );
 }

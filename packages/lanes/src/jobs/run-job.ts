@@ -1,4 +1,4 @@
-import { type FileHandle, open, rm, stat, truncate } from 'node:fs/promises';
+import { type FileHandle, open, rm, truncate } from 'node:fs/promises';
 import { type Clock, costOf, DEFAULT_PRICES, systemClock } from '@gemini-lanes/core';
 import { guard } from '@gemini-lanes/otel';
 import type { GenerateContentParameters, GenerateContentResponse } from '@google/genai';
@@ -23,14 +23,15 @@ import { ResultWriter, recoverOutput, type TearHook } from './job-output.js';
 import { errorOf, failure, responseData, serialize, usageTokens } from './job-result.js';
 import {
   DEFAULT_MAX_LINE_BYTES,
-  fileSource,
-  isJsonlFileSource,
-  iterableSource,
+  type JobInput,
   type JobInputRecord,
   type JobSource,
+  jobSourceOf,
   type PositionedRecord,
   type SourceIdentity,
   type SourcePosition,
+  sameSource,
+  sizeOf,
 } from './job-source.js';
 import type {
   Job,
@@ -39,7 +40,6 @@ import type {
   JobProgress,
   JobResult,
   JobSummary,
-  ReplayableJobSource,
   RunJobOptions,
 } from './job-types.js';
 import { JobWindow, type WindowEntry } from './job-window.js';
@@ -57,8 +57,7 @@ export interface JobTestHooks {
   tearWrite?: TearHook;
 }
 
-/** What `runJob` reads from: a JSONL path, `readJsonl(path)`, a replayable source or an iterable. */
-export type JobInput = string | ReplayableJobSource | AsyncIterable<unknown> | Iterable<unknown>;
+export type { JobInput } from './job-source.js';
 
 interface Settings {
   source: JobSource;
@@ -111,22 +110,7 @@ function settingsOf(input: JobInput, options: RunJobOptions): Settings {
     throw new TypeError('runJob: options.output must be a file path');
   }
   const maxLineBytes = count(options.maxLineBytes, 'maxLineBytes', DEFAULT_MAX_LINE_BYTES);
-  let source: JobSource;
-  let fileInput = false;
-  if (typeof input === 'string' || isJsonlFileSource(input)) {
-    source = fileSource(typeof input === 'string' ? input : input.path, maxLineBytes);
-    fileInput = true;
-  } else if (
-    typeof input === 'object' &&
-    input !== null &&
-    ('replayFrom' in input || Symbol.asyncIterator in input || Symbol.iterator in input)
-  ) {
-    source = iterableSource(input);
-  } else {
-    throw new TypeError(
-      'runJob: the source must be a JSONL path, readJsonl(path), a ReplayableJobSource or an iterable',
-    );
-  }
+  const { source, fileInput } = jobSourceOf(input, maxLineBytes, 'runJob');
   let checkpoint: string | undefined;
   if (typeof options.checkpoint === 'string') {
     if (!source.resumable) throw new JobNotResumableError();
@@ -171,35 +155,6 @@ function settingsOf(input: JobInput, options: RunJobOptions): Settings {
     clock: options.clock ?? systemClock,
     tear: hooks?.tearWrite,
   };
-}
-
-function sameSource(
-  recorded: SourceIdentity,
-  current: SourceIdentity | undefined,
-): string | undefined {
-  if (current === undefined || recorded.type !== current.type) return 'a different kind of input';
-  if (recorded.type === 'jsonl-file' && current.type === 'jsonl-file') {
-    if (recorded.size !== current.size) {
-      return `its size was ${recorded.size} bytes, now ${current.size}`;
-    }
-    if (recorded.sha256 !== current.sha256) return 'its first or last 64 KiB changed';
-    return undefined;
-  }
-  if (recorded.type === 'replayable' && current.type === 'replayable') {
-    return recorded.identity === current.identity
-      ? undefined
-      : `identity ${JSON.stringify(recorded.identity)}, now ${JSON.stringify(current.identity)}`;
-  }
-  return 'a different kind of input';
-}
-
-async function sizeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /**

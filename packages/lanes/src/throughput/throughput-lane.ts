@@ -16,6 +16,8 @@ import {
   GoogleGenAI,
 } from '@google/genai';
 import { diag } from '@opentelemetry/api';
+import { runBatchJob } from '../batch/batch-job.js';
+import type { BatchApiOptions } from '../batch/batch-options.js';
 import type { Job, JobResult, RunJobOptions } from '../jobs/job-types.js';
 import { type JobInput, runJob } from '../jobs/run-job.js';
 import { GEMINI_API_ORIGIN, MissingApiKeyError } from '../latency/latency-lane.js';
@@ -55,11 +57,23 @@ export interface ThroughputCallOptions {
 }
 
 /**
- * Options of `run()`: the job runner's (output, checkpoint, resume, signal, ...). The lane
- * supplies the concurrency (its adaptive limit, with up to `concurrency.max` items submitted so
- * the overflow waits as the lane's backlog) and the cost (the price table, standard tier).
+ * Options of `run()`: the job runner's (output, checkpoint, resume, signal, ...) and, in
+ * `batch-api` mode, the Batch API's (`chunkSize`, `pollIntervalMs`, `inlineLimitBytes`, ...;
+ * ignored in `parallel` mode, as `maxWindow`, `checkpointEvery` and `checkpointIntervalMs` are
+ * in `batch-api` mode). The lane supplies the concurrency (its adaptive limit, with up to
+ * `concurrency.max` items submitted so the overflow waits as the lane's backlog) and the cost
+ * (the price table: standard tier in `parallel` mode, batch tier in `batch-api` mode).
  */
-export type ThroughputRunOptions = Omit<RunJobOptions, 'concurrency' | 'maxInFlight' | 'cost'>;
+export interface ThroughputRunOptions
+  extends Omit<RunJobOptions, 'concurrency' | 'maxInFlight' | 'cost'>,
+    BatchApiOptions {
+  /**
+   * `parallel`: each line through the lane's `generateContent`. `batch-api`: the lines through
+   * the Gemini Batch API at half price, results in input order. Default `batch.mode` of the
+   * lane's configuration.
+   */
+  mode?: 'parallel' | 'batch-api';
+}
 
 /** What the throughput lane is doing now. */
 export interface ThroughputLaneStats {
@@ -95,9 +109,12 @@ export interface ThroughputLane {
   ): Promise<EmbedContentResponse>;
   /**
    * Runs a JSONL file of `{ id, request }` lines (or an iterable of them) through
-   * `generateContent`, writing one `{ id, line, response | error, usage, costUsd, attempts }`
-   * line per input line to `options.output`. A file source is checkpointed: run it again with
-   * the same arguments after a crash and it continues, with exactly one result per input line.
+   * `generateContent` (`mode: 'parallel'`) or the Gemini Batch API at half price
+   * (`mode: 'batch-api'`, results in input order), writing one
+   * `{ id, line, response | error, usage, costUsd, attempts }` line per input line to
+   * `options.output`. A file source is checkpointed: run it again with the same arguments after
+   * a crash and it continues, with exactly one result per input line (and, in `batch-api` mode,
+   * without creating a batch the crashed run had created).
    */
   run(source: JobInput, options: ThroughputRunOptions): Job;
   stats(): ThroughputLaneStats;
@@ -273,7 +290,52 @@ class ThroughputLaneImpl implements ThroughputLane {
   }
 
   run(source: JobInput, options: ThroughputRunOptions): Job {
-    const job = runJob(
+    const mode = options.mode ?? this.#config.batch.mode;
+    if (mode !== 'parallel' && mode !== 'batch-api') {
+      throw new TypeError(
+        `throughput.run: options.mode must be 'parallel' or 'batch-api' (got ${JSON.stringify(mode)})`,
+      );
+    }
+    const job =
+      mode === 'batch-api'
+        ? this.#runBatchApi(source, options)
+        : this.#runParallel(source, options);
+    const instruments = this.#telemetry?.instruments;
+    if (instruments) {
+      job.on('result', (result: JobResult) =>
+        guard('job item metric', () =>
+          instruments.jobItems.add(1, {
+            [ATTR.lane]: 'throughput',
+            [ATTR.itemState]: result.error === undefined ? 'completed' : 'failed',
+          }),
+        ),
+      );
+    }
+    return job;
+  }
+
+  /** Every line through the Batch API, on the lane's own client (its batch calls instrumented). */
+  #runBatchApi(source: JobInput, options: ThroughputRunOptions): Job {
+    const batch = this.#config.batch;
+    return runBatchJob(
+      source,
+      {
+        client: this.client,
+        telemetry: this.#telemetry,
+        prices: this.#prices,
+        lane: 'throughput',
+        retry: this.#config.retry,
+      },
+      {
+        ...options,
+        pollIntervalMs: options.pollIntervalMs ?? batch.pollIntervalMs,
+        inlineLimitBytes: options.inlineLimitBytes ?? batch.inlineLimitBytes,
+      },
+    );
+  }
+
+  #runParallel(source: JobInput, options: ThroughputRunOptions): Job {
+    return runJob(
       source,
       (request, context) =>
         this.generateContent(request, { signal: context.signal, onAttempt: context.onAttempt }),
@@ -292,18 +354,6 @@ class ThroughputLaneImpl implements ThroughputLane {
         },
       },
     );
-    const instruments = this.#telemetry?.instruments;
-    if (instruments) {
-      job.on('result', (result: JobResult) =>
-        guard('job item metric', () =>
-          instruments.jobItems.add(1, {
-            [ATTR.lane]: 'throughput',
-            [ATTR.itemState]: result.error === undefined ? 'completed' : 'failed',
-          }),
-        ),
-      );
-    }
-    return job;
   }
 
   close(): Promise<void> {

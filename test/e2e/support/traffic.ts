@@ -1,0 +1,258 @@
+import type { Router, RouterCallOptions } from '@gemini-lanes/lanes';
+
+/** The kinds of interactive call the driver makes. */
+export type CallKind = 'stream' | 'unary' | 'count_tokens';
+
+/** What the driver sent and how it ended, by kind: the test's own account, for failure messages. */
+export class TrafficLedger {
+  readonly sent = new Map<string, number>();
+  readonly failed = new Map<string, number>();
+  /** The first message of each kind of failure. */
+  readonly examples = new Map<string, string>();
+
+  record(kind: string, error?: unknown): void {
+    this.sent.set(kind, (this.sent.get(kind) ?? 0) + 1);
+    if (error === undefined) return;
+    const key = `${kind}: ${describeError(error)}`;
+    this.failed.set(key, (this.failed.get(key) ?? 0) + 1);
+    if (!this.examples.has(key)) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.examples.set(key, message.split('\n')[0]?.slice(0, 200) ?? '');
+    }
+  }
+
+  /** `sent: stream ×120, unary ×96; failed: unary: QueueTimeoutError ×3 (first: …)` */
+  summary(): string {
+    const sent = [...this.sent].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
+    const failed =
+      [...this.failed].map(([k, n]) => `${k} ×${n} (first: ${this.examples.get(k)})`).join('; ') ||
+      'none';
+    return `sent: ${sent}; failed: ${failed}`;
+  }
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' ? `${error.name} ${status}` : error.name;
+}
+
+/** A load generator that was started; `stop()` ends it and waits for the calls in flight. */
+export interface OpenLoop {
+  stop(): Promise<void>;
+  /** Calls started so far. */
+  readonly started: number;
+}
+
+/** Calls one tick may start to catch up after the event loop stalled; the rest are dropped. */
+const MAX_CATCH_UP = 5;
+
+/**
+ * Open-loop traffic: starts `perSecond` calls a second whatever their latency (users do not
+ * wait for each other), so a latency regression piles calls up instead of slowing the load
+ * down, as it does in production. `send` must not reject.
+ */
+export function openLoop(perSecond: number, send: (n: number) => Promise<void>): OpenLoop {
+  const inflight = new Set<Promise<void>>();
+  const start = performance.now();
+  let started = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - start) / 1000) * perSecond) - started;
+    for (let i = 0; i < Math.min(due, MAX_CATCH_UP); i++) {
+      const call = send(started + i).finally(() => inflight.delete(call));
+      inflight.add(call);
+    }
+    if (due > 0) started += due;
+  }, 20);
+  return {
+    get started() {
+      return started;
+    },
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.allSettled([...inflight]);
+    },
+  };
+}
+
+/** The interactive mix: half streams, 40 % unary calls, 10 % token counts. */
+export function interactiveKind(n: number): CallKind {
+  const slot = n % 10;
+  return slot < 5 ? 'stream' : slot < 9 ? 'unary' : 'count_tokens';
+}
+
+function prompt(n: number): string {
+  return `Question ${n}: summarise the trade-off between latency and throughput in one paragraph.`;
+}
+
+type InteractiveOptions = Omit<RouterCallOptions, 'hint' | 'lane'>;
+
+/**
+ * One interactive call through the router, hinted `interactive` (so the latency lane serves
+ * it); failures are recorded, never thrown.
+ */
+export async function interactiveCall(
+  router: Router,
+  model: string,
+  kind: CallKind,
+  n: number,
+  ledger: TrafficLedger,
+  options: InteractiveOptions = {},
+): Promise<void> {
+  const routed: RouterCallOptions = { ...options, hint: 'interactive' };
+  try {
+    if (kind === 'stream') {
+      for await (const _chunk of router.generateContentStream(
+        { model, contents: prompt(n) },
+        routed,
+      )) {
+        // Read every chunk, as a chat UI renders them.
+      }
+    } else if (kind === 'unary') {
+      await router.generateContent({ model, contents: prompt(n) }, routed);
+    } else {
+      const { priority, maxQueueWaitMs, timeoutMs, signal } = options;
+      await router.countTokens(
+        { model, contents: prompt(n) },
+        {
+          ...(priority === undefined ? {} : { priority }),
+          ...(maxQueueWaitMs === undefined ? {} : { maxQueueWaitMs }),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(signal === undefined ? {} : { signal }),
+        },
+      );
+    }
+    ledger.record(kind);
+  } catch (error) {
+    ledger.record(kind, error);
+  }
+}
+
+/**
+ * More calls at once than the lane admits: the first `concurrency` run, the next wait in its
+ * bounded queue, the rest are refused (`queue_full`, or `overloaded` for the ones that may wait
+ * only 1 ms). Unary generate calls and token counts alternate, so both kinds are refused.
+ */
+export async function rejectionBurst(
+  router: Router,
+  model: string,
+  size: number,
+  ledger: TrafficLedger,
+): Promise<void> {
+  const priorities = ['high', 'normal', 'low'] as const;
+  await Promise.all(
+    Array.from({ length: size }, (_, i) =>
+      interactiveCall(router, model, i % 2 === 0 ? 'unary' : 'count_tokens', i, ledger, {
+        priority: priorities[i % 3] ?? 'normal',
+        ...(i % 4 === 3 ? { maxQueueWaitMs: 1 } : {}),
+      }),
+    ),
+  );
+}
+
+/** Unary calls the emulator stalls (by header) until the lane's per-call deadline ends them. */
+export async function stalledCalls(
+  router: Router,
+  model: string,
+  count: number,
+  timeoutMs: number,
+  ledger: TrafficLedger,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      try {
+        await router.generateContent(
+          {
+            model,
+            contents: prompt(i),
+            config: { httpOptions: { headers: { 'x-emulator-fault': 'stall' } } },
+          },
+          { hint: 'interactive', timeoutMs },
+        );
+        ledger.record('stalled');
+      } catch (error) {
+        ledger.record('stalled', error);
+      }
+    }),
+  );
+}
+
+/** A stream whose reader leaves after the first chunk (the user closed the tab). */
+export async function abandonedStream(
+  router: Router,
+  model: string,
+  ledger: TrafficLedger,
+): Promise<void> {
+  try {
+    for await (const _chunk of router.generateContentStream(
+      { model, contents: prompt(0) },
+      { hint: 'interactive' },
+    )) {
+      break;
+    }
+    ledger.record('abandoned');
+  } catch (error) {
+    ledger.record('abandoned', error);
+  }
+}
+
+/** The batch mix: generate calls and embeddings, alternately. */
+export type BatchKind = 'batch_generate' | 'embed';
+
+export function batchKind(n: number): BatchKind {
+  return n % 2 === 0 ? 'batch_generate' : 'embed';
+}
+
+/**
+ * One batch call through the router: a generate call hinted `batch` (the throughput lane serves
+ * it, with its adaptive concurrency and retries) or an embedding (always the throughput lane,
+ * micro-batched with the embeddings in flight). Failures are recorded, never thrown.
+ */
+export async function batchCall(
+  router: Router,
+  models: { generate: string; embed: string },
+  kind: BatchKind,
+  n: number,
+  ledger: TrafficLedger,
+): Promise<void> {
+  try {
+    if (kind === 'batch_generate') {
+      await router.generateContent(
+        { model: models.generate, contents: `Document ${n}: extract the named entities.` },
+        { hint: 'batch' },
+      );
+    } else {
+      await router.embedContent({ model: models.embed, contents: `Passage ${n} of the corpus.` });
+    }
+    ledger.record(kind);
+  } catch (error) {
+    ledger.record(kind, error);
+  }
+}
+
+/**
+ * A generate call the emulator fails with `fault` (by header) on every attempt, so its lane
+ * retries it (the latency lane once, the throughput lane up to `retry.maxAttempts`) and then
+ * fails it: deterministic errors and retries, where the fault spell's rates give random ones.
+ */
+export async function faultedCall(
+  router: Router,
+  model: string,
+  hint: 'interactive' | 'batch',
+  fault: '500' | '503',
+  ledger: TrafficLedger,
+): Promise<void> {
+  try {
+    await router.generateContent(
+      {
+        model,
+        contents: prompt(0),
+        config: { httpOptions: { headers: { 'x-emulator-fault': fault } } },
+      },
+      { hint },
+    );
+    ledger.record(`faulted_${hint}`);
+  } catch (error) {
+    ledger.record(`faulted_${hint}`, error);
+  }
+}
