@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { costOf, resolvePriceTable } from '@gemini-lanes/core';
 import type { EmulatorOptions } from '@gemini-lanes/emulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRunCommand, type RunCommandHooks } from '../src/commands/run.js';
@@ -73,6 +74,35 @@ describe('gemini-lanes run', () => {
     const again = await run(['jobs.jsonl', '--out', 'results.jsonl', '--emulator']);
     expect(again.code).toBe(ExitCode.ok);
     expect(again.stdout).toContain('already complete: 21 results in results.jsonl');
+  });
+
+  it('runs a job through the Batch API with --mode batch-api, results in input order at the Batch tier (half price)', async () => {
+    await writeFile(join(dir, 'jobs.jsonl'), jobLines(12));
+    // Poll the emulator's batches often: the default first poll is 30 s.
+    await writeFile(
+      join(dir, 'gemini-lanes.config.json'),
+      JSON.stringify({ lanes: { throughput: { batch: { pollIntervalMs: 20 } } } }),
+    );
+    const batch = await run(
+      ['jobs.jsonl', '--out', 'batch.jsonl', '--emulator', '--mode', 'batch-api'],
+      {
+        emulator: { ...EMULATOR, batch: { pendingMs: 10, msPerRequest: 1, minRunningMs: 10 } },
+      },
+    );
+    expect(batch.stderr).toBe('');
+    expect(batch.code).toBe(ExitCode.ok);
+    const viaBatch = await results(join(dir, 'batch.jsonl'));
+    expect(viaBatch.map((l) => l.id)).toEqual(Array.from({ length: 12 }, (_, i) => `q-${i + 1}`));
+    // Each line is priced at the Batch tier: half what the same usage costs at standard prices.
+    const prices = resolvePriceTable({});
+    for (const line of viaBatch) {
+      const usage = line.usage as Parameters<typeof costOf>[0];
+      const standard = costOf(usage, 'gemini-2.5-flash', 'standard', prices);
+      expect(standard.known && Number(line.costUsd) / standard.usd.total).toBeCloseTo(0.5, 9);
+    }
+    const refused = await run(['jobs.jsonl', '--out', 'x.jsonl', '--mode', 'batch', '--emulator']);
+    expect(refused.code).toBe(ExitCode.usage);
+    expect(refused.stderr).toContain('--mode must be parallel or batch-api (got batch)');
   });
 
   it('continues a stopped job with the same command, with no result lost or repeated', async () => {

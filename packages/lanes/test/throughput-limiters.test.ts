@@ -85,6 +85,29 @@ describe('createConcurrencyLimiter', () => {
 });
 
 describe('ConcurrencyGate', () => {
+  it("gives a free slot to callers' own calls before a job's items, in order within each", async () => {
+    const gate = new ConcurrencyGate(() => 1);
+    const first = await gate.acquire();
+    const order: string[] = [];
+    const take = (name: string, priority: 'normal' | 'low') =>
+      gate.acquire(undefined, priority).then((release) => {
+        order.push(name);
+        release();
+      });
+    const waits = [take('job-1', 'low'), take('job-2', 'low'), take('embed', 'normal')];
+    // A low-priority call never jumps a waiting normal one, even with a slot free.
+    expect(gate.waiting).toBe(3);
+    first();
+    await Promise.all(waits);
+    expect(order).toEqual(['embed', 'job-1', 'job-2']);
+    const held = await gate.acquire();
+    const normalWaits = take('normal-behind-nothing', 'normal');
+    const lowAfter = take('low-behind-normal', 'low');
+    held();
+    await Promise.all([normalWaits, lowAfter]);
+    expect(order.slice(3)).toEqual(['normal-behind-nothing', 'low-behind-normal']);
+  });
+
   it('holds at most the limit, serves waiters in order, and follows a limit that moves', async () => {
     let limit = 2;
     const changes: number[] = [];

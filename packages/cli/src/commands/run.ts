@@ -54,6 +54,8 @@ interface RunArguments {
   overwrite: boolean;
   emulator: boolean;
   model: string | undefined;
+  /** Undefined: the configuration's `lanes.throughput.batch.mode`. */
+  mode: 'parallel' | 'batch-api' | undefined;
 }
 
 function text(value: unknown): string | undefined {
@@ -88,6 +90,16 @@ function parseArguments({ io, options, positionals }: CommandContext): RunArgume
   }
   const model = text(options.model);
   if (model !== undefined && model.trim() === '') throw usage('--model must name a model');
+  const modeArg = text(options.mode);
+  if (modeArg !== undefined && modeArg !== 'parallel' && modeArg !== 'batch-api') {
+    throw usage(`--mode must be parallel or batch-api (got ${modeArg})`);
+  }
+  const mode = modeArg as RunArguments['mode'];
+  if (mode === 'batch-api' && model !== undefined) {
+    throw usage(
+      '--model works in parallel mode only: with --mode batch-api each line names its model',
+    );
+  }
   const input = resolve(io.cwd, inputArg);
   const out = resolve(io.cwd, outArg);
   if (input === out) throw usage('--out must not be the input file');
@@ -103,6 +115,7 @@ function parseArguments({ io, options, positionals }: CommandContext): RunArgume
     overwrite,
     emulator: options.emulator === true,
     model,
+    mode,
   };
 }
 
@@ -118,6 +131,7 @@ function resumeCommand(args: RunArguments, outArg: string): string {
   if (args.checkpointArg !== undefined) words.push('--checkpoint', args.checkpointArg);
   if (args.emulator) words.push('--emulator');
   if (args.model !== undefined) words.push('--model', args.model);
+  if (args.mode !== undefined) words.push('--mode', args.mode);
   return words.map(shellWord).join(' ');
 }
 
@@ -336,6 +350,7 @@ async function startJob(
     output: args.out,
     checkpoint: args.checkpoint,
     progressIntervalMs,
+    ...(args.mode !== undefined ? { mode: args.mode } : {}),
     ...(args.overwrite ? { overwrite: true } : {}),
     ...(args.noResume ? { resume: false } : mode === 'resume' ? { resume: true } : {}),
   };
@@ -450,11 +465,18 @@ checkpoint in the way).`,
         valueName: '<m>',
         description: "send every request to this model instead of its line's (same on resume)",
       },
+      mode: {
+        type: 'string',
+        valueName: '<mode>',
+        description:
+          'parallel (each line through the lane now) or batch-api (the Gemini Batch API at half price, results in input order; may take hours); default lanes.throughput.batch.mode',
+      },
     },
     positionals: true,
     examples: [
       'gemini-lanes run jobs.jsonl --out results.jsonl',
       'gemini-lanes run jobs.jsonl --out results.jsonl --emulator',
+      'gemini-lanes run jobs.jsonl --out results.jsonl --mode batch-api',
       'gemini-lanes run jobs.jsonl --out results.jsonl --model gemini-2.5-flash-lite --config gemini-lanes.config.yaml',
       'gemini-lanes run jobs.jsonl --out results.jsonl --overwrite',
       `grep -c '"error"' results.jsonl`,

@@ -40,7 +40,7 @@ export function demoConfig(): GeminiLanesConfig {
       },
       throughput: {
         models: [DEMO_MODEL],
-        concurrency: { initial: 8, max: 48, algorithm: 'gradient' },
+        concurrency: { initial: 8, max: 48 },
         floorTokensPerSecond: 1000,
       },
     },
@@ -50,13 +50,10 @@ export function demoConfig(): GeminiLanesConfig {
 
 /**
  * The project's quota at the emulator, as a multiple of the quota the configuration gives the
- * service: the service is planned to use half of the project's (others share it). It also keeps
- * the demo clear of a limitation of the shared limiter: its token buckets hold a whole minute
- * and refill continuously, so within one minute the lanes together may send up to about twice
- * the configured per-minute quota, which an upstream counting a sliding minute (the emulator,
- * like the API) then refuses with 429 for everyone, the latency lane included.
+ * service. 1: the lanes' shared limiter keeps every rolling minute within the configured quota,
+ * so the emulator counting the same quota refuses (almost) nothing.
  */
-export const UPSTREAM_QUOTA_HEADROOM = 2;
+export const UPSTREAM_QUOTA_HEADROOM = 1;
 
 /**
  * The emulator behind the demo: the realistic latency profile, except that Flash-Lite's time

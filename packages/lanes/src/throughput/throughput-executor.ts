@@ -14,7 +14,7 @@ import { guard, type Telemetry } from '@gemini-lanes/otel';
 import { diag } from '@opentelemetry/api';
 import type { QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
 import { retryDelayMs } from './backoff.js';
-import { ConcurrencyGate } from './concurrency-gate.js';
+import { ConcurrencyGate, type GatePriority } from './concurrency-gate.js';
 import { type ConcurrencyLimiter, createConcurrencyLimiter } from './concurrency-limiter.js';
 import { RetryBudget } from './retry-budget.js';
 
@@ -75,6 +75,8 @@ export interface Work<T> {
 
 export interface WorkOptions {
   signal?: AbortSignal | undefined;
+  /** `low` for a job's items: callers' own calls take free slots first. */
+  priority?: GatePriority | undefined;
   timeoutMs?: number | undefined;
   onAttempt?: ((attempt: number) => void) | undefined;
 }
@@ -212,7 +214,7 @@ export class ThroughputExecutor {
     );
     let releaseSlot: () => void;
     try {
-      releaseSlot = await this.#gate.acquire(waitSignal);
+      releaseSlot = await this.#gate.acquire(waitSignal, options.priority);
     } catch (error) {
       throw this.#unsent(model, work.operation, caller, error);
     }

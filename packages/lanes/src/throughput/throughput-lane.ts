@@ -54,6 +54,11 @@ export interface ThroughputCallOptions {
   timeoutMs?: number;
   /** Called before each upstream attempt with its number (1, 2, ...); errors it throws are reported, not raised. */
   onAttempt?: (attempt: number) => void;
+  /**
+   * `low` waits for a slot behind every `normal` call (default): what `run()` gives a job's
+   * items, so an embedding or a call a request is waiting for never queues behind a backlog.
+   */
+  priority?: 'normal' | 'low';
 }
 
 /**
@@ -338,7 +343,12 @@ class ThroughputLaneImpl implements ThroughputLane {
     return runJob(
       source,
       (request, context) =>
-        this.generateContent(request, { signal: context.signal, onAttempt: context.onAttempt }),
+        this.generateContent(request, {
+          signal: context.signal,
+          onAttempt: context.onAttempt,
+          // A job's items wait behind callers' own calls for a slot.
+          priority: 'low',
+        }),
       {
         ...options,
         // Submit up to the lane's maximum: the lane's gate holds what its current limit does
@@ -408,6 +418,7 @@ function workOptions(options: ThroughputCallOptions, own: AbortSignal | undefine
     signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
     timeoutMs: options.timeoutMs,
     onAttempt: options.onAttempt,
+    priority: options.priority,
   };
 }
 
