@@ -17,9 +17,8 @@ export const NON_TTY_DURATION_MS = 60_000;
  * (8 at once, so a burst queues and the lane refuses what cannot start within 100 ms), and a
  * quota the mixed load presses on: the batch job alone would use several times of it, so the
  * throughput lane runs at the quota's ceiling, outside the latency lane's reserved quarter,
- * and backs off (its concurrency limit cut) whenever the latency lane's queue wait rises. The
- * batch requests are of similar size (answers capped at 128 tokens), which the gradient
- * concurrency limiter reads well.
+ * and backs off (its concurrency limit cut) whenever the latency lane's queue wait rises or it
+ * is rate-limited. The batch answers are capped at 128 tokens so the job moves visibly.
  */
 export function demoConfig(): GeminiLanesConfig {
   return defineConfig({
