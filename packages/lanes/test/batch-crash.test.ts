@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '@gemini-lanes/emulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createThroughputLane, type JobSummary } from '../src/index.js';
+import { createThroughputLane } from '../src/index.js';
 import {
   FAST_POLL,
   LANE_CONFIG,
@@ -14,57 +13,10 @@ import {
   requestLines,
   until,
 } from './batch/batch-support.js';
+import { spawnJobChild } from './jobs/support/job-child.js';
 import { metricsHarness } from './support/metrics.js';
 
 const CHILD = fileURLToPath(new URL('./batch/batch-child.mjs', import.meta.url));
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-interface ChildRun {
-  signal: NodeJS.Signals | null;
-  code: number | null;
-  results: number;
-  summary: JobSummary | undefined;
-  stderr: string;
-}
-
-/**
- * Starts the child job; `kill(run, line)` is asked on each line it prints whether to kill it
- * now. `done` resolves when it has exited.
- */
-function spawnChild(
-  env: Record<string, string>,
-  kill?: (run: ChildRun, line: string) => boolean,
-): { child: ChildProcess; done: Promise<ChildRun> } {
-  const child: ChildProcess = spawn(process.execPath, [CHILD], {
-    cwd: PACKAGE_DIR,
-    env: { ...process.env, ...env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const done = new Promise<ChildRun>((resolve, reject) => {
-    const run: ChildRun = { signal: null, code: null, results: 0, summary: undefined, stderr: '' };
-    let pending = '';
-    child.stdout?.setEncoding('utf8').on('data', (data: string) => {
-      pending += data;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'r') run.results += 1;
-        else if (line.startsWith('done ')) run.summary = JSON.parse(line.slice(5)) as JobSummary;
-        if (kill?.(run, line)) child.kill('SIGKILL');
-      }
-    });
-    child.stderr?.setEncoding('utf8').on('data', (data: string) => {
-      run.stderr += data;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      run.code = code;
-      run.signal = signal;
-      resolve(run);
-    });
-  });
-  return { child, done };
-}
 
 let dir: string;
 let upstream: EmulatorHandle | undefined;
@@ -119,7 +71,7 @@ describe('batch-api: a run killed with SIGKILL and resumed pays for no batch twi
     await writeFile(input, `${requestLines(9).join('\n')}\n`);
     const env = { JOB_INPUT: input, JOB_OUTPUT: output, EMULATOR_URL: emulator.url };
 
-    const killed = await spawnChild({ ...env, KILL_AFTER_CREATES: '3' }).done;
+    const killed = await spawnJobChild(CHILD, { ...env, KILL_AFTER_CREATES: '3' }).done;
     expect(killed.signal).toBe('SIGKILL');
     expect(emulator.stats().batchesCreated).toBe(3);
     // The third batch exists at the API, but the checkpoint only has its intent (no name).
@@ -158,7 +110,7 @@ describe('batch-api: a run killed with SIGKILL and resumed pays for no batch twi
     const output = join(dir, 'out.jsonl');
     await writeFile(input, `${requestLines(8).join('\n')}\n`);
     const env = { JOB_INPUT: input, JOB_OUTPUT: output, EMULATOR_URL: emulator.url };
-    const { child, done } = spawnChild(env);
+    const { child, done } = spawnJobChild(CHILD, env);
     await until(() => emulator.stats().batchesCreated === 3);
     // Killed the hard way wherever it is: between a create and its checkpoint, or polling.
     child.kill('SIGKILL');
@@ -185,7 +137,7 @@ describe('batch-api: a run killed with SIGKILL and resumed pays for no batch twi
     lines[2] = '{"id": "q3"}';
     await writeFile(input, `${lines.join('\n')}\n`);
     const env = { JOB_INPUT: input, JOB_OUTPUT: output, EMULATOR_URL: emulator.url };
-    const killed = await spawnChild(env, (run) => run.results >= 3).done;
+    const killed = await spawnJobChild(CHILD, env, (run) => run.results >= 3).done;
     expect(killed.signal).toBe('SIGKILL');
     expect(killed.results).toBeGreaterThanOrEqual(3);
     expect(killed.results).toBeLessThan(9);

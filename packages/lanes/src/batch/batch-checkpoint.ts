@@ -1,5 +1,10 @@
-import type { JobTotals } from '../jobs/job-checkpoint.js';
-import { readCheckpointFile } from '../jobs/job-checkpoint.js';
+import {
+  checkOutputAndTotals,
+  checkVersionAndState,
+  isCount,
+  type JobTotals,
+  readCheckpointFile,
+} from '../jobs/job-checkpoint.js';
 import { JobCheckpointError } from '../jobs/job-errors.js';
 import type { SourceIdentity } from '../jobs/job-source.js';
 
@@ -51,10 +56,6 @@ export interface BatchCheckpoint {
   updatedAt: string;
 }
 
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
 function isGeneration(value: unknown): value is GenerationRecord {
   const g = value as Partial<GenerationRecord> | null;
   return (
@@ -90,10 +91,7 @@ function validate(path: string, value: unknown): BatchCheckpoint {
         : 'it is not a gemini-lanes batch-api job checkpoint',
     );
   }
-  if (c.version !== BATCH_CHECKPOINT_VERSION) {
-    throw fail(`unknown checkpoint version ${String(c.version)} (this version reads 1)`);
-  }
-  if (c.state !== 'running' && c.state !== 'complete') throw fail('"state" is missing');
+  checkVersionAndState(c, BATCH_CHECKPOINT_VERSION, fail);
   if (typeof c.jobKey !== 'string' || c.jobKey === '') throw fail('"jobKey" is missing');
   if (
     !(isCount(c.chunking?.chunkSize) && c.chunking.chunkSize > 0) ||
@@ -105,16 +103,7 @@ function validate(path: string, value: unknown): BatchCheckpoint {
   if (!isCount(w?.position) || !isCount(w.line) || !isCount(w.chunk)) {
     throw fail('"watermark" is malformed');
   }
-  if (!isCount(c.outputBytes)) throw fail('"outputBytes" is malformed');
-  const t = c.totals;
-  if (
-    !isCount(t?.done) ||
-    !isCount(t.failed) ||
-    !isCount(t.tokens) ||
-    typeof t.costUsd !== 'number'
-  ) {
-    throw fail('"totals" is malformed');
-  }
+  checkOutputAndTotals(c, fail);
   if (!Array.isArray(c.parts) || !c.parts.every(isPart)) throw fail('"parts" is malformed');
   if (typeof c.source !== 'object') throw fail('"source" is missing');
   return c as BatchCheckpoint;

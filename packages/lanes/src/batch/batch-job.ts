@@ -1,4 +1,3 @@
-import { type FileHandle, open, rm, truncate } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
   DEFAULT_PRICES,
@@ -9,17 +8,12 @@ import {
 import { guard, type Telemetry } from '@gemini-lanes/otel';
 import type { BatchJob, GenerateContentParameters } from '@google/genai';
 import { diag } from '@opentelemetry/api';
-import { type JobTotals, syncDirectory, writeCheckpoint } from '../jobs/job-checkpoint.js';
-import {
-  JobCancelledError,
-  JobCheckpointError,
-  JobInputChangedError,
-  JobOutputExistsError,
-} from '../jobs/job-errors.js';
-import { ResultWriter, recoverOutput } from '../jobs/job-output.js';
-import { errorOf, failure, serialize, usageTokens } from '../jobs/job-result.js';
-import { type JobInput, type SourceIdentity, sameSource, sizeOf } from '../jobs/job-source.js';
-import type { Job, JobProgress, JobResult, JobSummary } from '../jobs/job-types.js';
+import { writeCheckpoint } from '../jobs/job-checkpoint.js';
+import { JobInputChangedError } from '../jobs/job-errors.js';
+import { JobLifecycle } from '../jobs/job-lifecycle.js';
+import { errorOf, failure, usageTokens, writableResult } from '../jobs/job-result.js';
+import { type JobInput, type SourceIdentity, sameSource } from '../jobs/job-source.js';
+import type { Job, JobResult } from '../jobs/job-types.js';
 import { RecentIds } from '../jobs/recent-ids.js';
 import { abortableSleep, type Sleep } from '../throughput/throughput-executor.js';
 import {
@@ -120,8 +114,7 @@ interface Written {
   model: string | undefined;
 }
 
-class BatchJobRun implements Job {
-  readonly done: Promise<JobSummary>;
+class BatchJobRun extends JobLifecycle<BatchCheckpoint['watermark'], Written> {
   readonly #s: Settings;
   readonly #service: BatchService;
   readonly #codec = new BatchCodec();
@@ -130,14 +123,9 @@ class BatchJobRun implements Job {
   readonly #prices: PriceTable;
   readonly #lane: Lane | undefined;
   readonly #sleep: Sleep;
-  readonly #listeners = {
-    progress: new Set<(progress: JobProgress) => void>(),
-    result: new Set<(result: JobResult) => void>(),
-  };
   readonly #recentIds: RecentIds;
   readonly #abort = new AbortController();
   readonly #stopped = deferred();
-  readonly #startedAt: number;
   readonly #chunks: ChunkState[] = [];
   readonly #partRuns = new Set<Promise<void>>();
   #chunking: Chunking;
@@ -150,26 +138,11 @@ class BatchJobRun implements Job {
   #skip = new Set<number>();
   #committed = { watermark: { position: 0, line: 0, chunk: 0 }, outputBytes: 0 };
   #syncedBytes = 0;
-  #totals: JobTotals = { done: 0, failed: 0, costUsd: 0, tokens: 0 };
-  #written = 0;
-  #runTokens = 0;
-  #resumed = false;
-  #startPosition = 0;
-  #bytesRead = 0;
-  #endOfInput = false;
-  #stopping = false;
-  #cancelled = false;
-  #cancelReason: unknown;
-  #failure: { error: unknown } | undefined;
-  #finishing = false;
-  #wake: (() => void) | undefined;
-  #abandonRead: (() => void) | undefined;
-  #writer: ResultWriter<Written> | undefined;
-  #outputFile: FileHandle | undefined;
   #checkpointing: Promise<void> = Promise.resolve();
   #committing: Promise<void> = Promise.resolve();
 
   constructor(settings: Settings, context: BatchJobContext) {
+    super(settings, 'gemini-lanes batch job');
     this.#s = settings;
     this.#chunking = settings.chunking;
     this.#telemetry = context.telemetry;
@@ -185,170 +158,46 @@ class BatchJobRun implements Job {
       random: context.random ?? Math.random,
     });
     this.#recentIds = new RecentIds(settings.duplicateIdWindow);
-    this.#startedAt = settings.clock.now();
-    const { signal } = settings;
-    const onAbort = () => this.cancel(signal?.reason);
-    if (signal?.aborted) this.cancel(signal.reason);
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    this.done = this.#run().finally(() => signal?.removeEventListener('abort', onAbort));
-    // An ignored rejection (after cancel()) must not end the process; awaiting `done` still throws.
-    this.done.catch(() => {});
+    this.start();
   }
 
-  on(event: 'progress', listener: (progress: JobProgress) => void): this;
-  on(event: 'result', listener: (result: JobResult) => void): this;
-  on(event: 'progress' | 'result', listener: (value: never) => void): this {
-    this.#listeners[event].add(listener as never);
-    return this;
-  }
-
-  off(event: 'progress', listener: (progress: JobProgress) => void): this;
-  off(event: 'result', listener: (result: JobResult) => void): this;
-  off(event: 'progress' | 'result', listener: (value: never) => void): this {
-    this.#listeners[event].delete(listener as never);
-    return this;
-  }
-
-  /** Stops polling and cancels this job's pending and running batches (a resume submits them again). */
-  cancel(reason?: unknown): void {
-    if (this.#stopping || this.#finishing) return;
-    this.#cancelled = true;
-    this.#cancelReason = reason;
-    this.#stop();
-  }
-
-  progress(): JobProgress {
-    const elapsedMs = this.#s.clock.now() - this.#startedAt;
+  protected inFlight(): number {
     let inFlight = 0;
     for (const chunk of this.#chunks) {
       for (const part of chunk.parts) inFlight += part.active?.requests ?? 0;
     }
-    const progress: JobProgress = {
-      done: this.#totals.done,
-      failed: this.#totals.failed,
-      inFlight,
-      tokensPerSecond: elapsedMs > 0 ? (this.#runTokens * 1000) / elapsedMs : 0,
-      costUsd: this.#totals.costUsd,
-      etaMs: undefined,
-    };
-    const total = this.#s.fileInput ? this.#s.source.totalBytes() : undefined;
-    if (total !== undefined) {
-      progress.bytesRead = this.#bytesRead;
-      progress.totalBytes = total;
-      // Results arrive a chunk at a time, long after the chunk is read: the ETA follows what is written.
-      const written = this.#committed.watermark.position;
-      const left = total - written;
-      if (left <= 0) progress.etaMs = 0;
-      else if (written > this.#startPosition && elapsedMs > 0) {
-        progress.etaMs = (left * elapsedMs) / (written - this.#startPosition);
-      }
-    }
-    return progress;
+    return inFlight;
   }
 
-  #stop(): void {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    this.#abort.abort(this.#cancelReason);
+  /** Results arrive a chunk at a time, long after the chunk is read: the ETA follows what is written. */
+  protected etaPosition(): number {
+    return this.#committed.watermark.position;
+  }
+
+  /** Stops polling; `finish` then cancels this job's pending and running batches (a resume submits them again). */
+  protected abortWork(): void {
+    this.#abort.abort(this.cancelReason);
     this.#stopped.resolve();
-    this.#abandonRead?.();
-    this.#wakeUp();
-  }
-
-  #fail(error: unknown): void {
-    if (this.#failure === undefined) this.#failure = { error };
-    else diag.error('gemini-lanes batch job: a further error after the job failed', error);
-    this.#stop();
   }
 
   /** An error that is only cancel() aborting a call. */
-  #stoppedByCancel(error: unknown): boolean {
+  protected override isStopError(error: unknown): boolean {
     return (
-      this.#cancelled &&
+      this.cancelled &&
       this.#abort.signal.aborted &&
-      (error === this.#cancelReason || isAbort(error))
+      (error === this.cancelReason || isAbort(error))
     );
   }
 
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  #idle(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-    });
-  }
-
-  #emitProgress(): void {
-    if (this.#listeners.progress.size === 0) return;
-    const progress = this.progress();
-    for (const listener of this.#listeners.progress) {
-      guard('job progress listener', () => listener(progress));
-    }
-  }
-
-  #summary(): JobSummary {
-    return {
-      output: this.#s.output,
-      checkpoint: this.#s.checkpoint,
-      done: this.#totals.done,
-      failed: this.#totals.failed,
-      costUsd: this.#totals.costUsd,
-      tokens: this.#totals.tokens,
-      written: this.#written,
-      resumed: this.#resumed,
-      elapsedMs: this.#s.clock.now() - this.#startedAt,
-    };
-  }
-
-  async #run(): Promise<JobSummary> {
-    let from: BatchCheckpoint['watermark'] | 'complete' | undefined;
-    try {
-      if (!this.#stopping) from = await this.#prepare();
-    } catch (error) {
-      if (!this.#stoppedByCancel(error)) this.#fail(error);
-    }
-    if (from === 'complete') {
-      this.#emitProgress();
-      return this.#summary();
-    }
-    const timer = setInterval(() => this.#emitProgress(), this.#s.progressIntervalMs);
-    timer.unref();
-    try {
-      if (from !== undefined && !this.#stopping) await this.#pump(from);
-    } catch (error) {
-      if (!this.#stoppedByCancel(error)) this.#fail(error);
-    } finally {
-      clearInterval(timer);
-    }
-    await this.#finish();
-    this.#emitProgress();
-    if (this.#failure !== undefined) throw this.#failure.error;
-    if (this.#cancelled) throw new JobCancelledError(this.#summary(), this.#cancelReason);
-    return this.#summary();
-  }
-
   /** Recovers the output and reads the checkpoint; returns where to read from. */
-  async #prepare(): Promise<BatchCheckpoint['watermark'] | 'complete'> {
-    const { output, checkpoint: path, fsync } = this.#s;
+  protected async prepare(): Promise<BatchCheckpoint['watermark'] | 'complete'> {
     this.#identity = await this.#s.source.identity();
-    if (path !== undefined && this.#s.overwrite) await rm(path, { force: true });
-    const saved = path === undefined ? undefined : await readBatchCheckpoint(path);
+    const path = this.#s.checkpoint;
+    const saved = await this.savedCheckpoint(readBatchCheckpoint);
     if (path !== undefined && saved !== undefined) {
-      if (this.#s.resume === false) {
-        throw new JobOutputExistsError(
-          output,
-          `the checkpoint ${path} exists (resume: true or leaving resume unset continues it)`,
-        );
-      }
       const changed =
         saved.source === null ? 'it had no identity' : sameSource(saved.source, this.#identity);
-      if (changed !== undefined) throw new JobInputChangedError(path, changed);
-      this.#resumed = true;
-      this.#totals = { ...saved.totals };
+      this.adoptCheckpoint(path, changed, saved.totals);
       this.#jobKey = saved.jobKey;
       const { chunkSize, chunkBytes } = this.#s.chunking;
       if (saved.chunking.chunkSize !== chunkSize || saved.chunking.chunkBytes !== chunkBytes) {
@@ -357,32 +206,13 @@ class BatchJobRun implements Job {
         );
       }
       this.#chunking = saved.chunking;
-      if (saved.state === 'complete') {
-        const size = (await sizeOf(output)) ?? 0;
-        if (size < saved.outputBytes) {
-          throw new JobCheckpointError(
-            path,
-            `the job is complete, but the output ${output} has ${size} of its ${saved.outputBytes} bytes`,
-          );
-        }
-        return 'complete';
-      }
-      const recovery = await recoverOutput(output, path, {
+      if (saved.state === 'complete') return this.completeOutput(path, saved.outputBytes);
+      const recovery = await this.recoverResults(path, {
         fromBytes: saved.outputBytes,
         watermarkLine: saved.watermark.line,
         claimed: new Set(),
-        fsync,
       });
-      if (recovery.truncatedBytes > 0) {
-        diag.info(
-          `gemini-lanes batch job: cut ${recovery.truncatedBytes} bytes of a torn last line from ${output}`,
-        );
-      }
       this.#skip = recovery.doneLines;
-      this.#totals.done += recovery.totals.done;
-      this.#totals.failed += recovery.totals.failed;
-      this.#totals.costUsd += recovery.totals.costUsd;
-      this.#totals.tokens += recovery.totals.tokens;
       this.#committed = { watermark: { ...saved.watermark }, outputBytes: saved.outputBytes };
       this.#syncedBytes = saved.outputBytes;
       for (const record of saved.parts)
@@ -398,53 +228,24 @@ class BatchJobRun implements Job {
           this.#abort.signal,
         );
       }
-      await this.#openOutput(recovery.size);
+      await this.openOutput(recovery.size);
       return saved.watermark;
     }
-
-    const size = await sizeOf(output);
-    if (size !== undefined && size > 0) {
-      if (!this.#s.overwrite) {
-        throw new JobOutputExistsError(
-          output,
-          `the output ${output} exists and is not empty${path === undefined ? '' : `, and there is no checkpoint ${path} to resume from`}`,
-        );
-      }
-      await truncate(output, 0);
-    }
     this.#jobKey = jobKeyOf(this.#identity);
-    await this.#openOutput(0);
-    if (fsync) await syncDirectory(output);
-    if (path !== undefined) {
-      // Written before any batch is created: the job's batches are always findable from here.
-      await this.#saveCheckpoint('running');
-      if (fsync) await syncDirectory(path);
-    }
+    // The checkpoint is written before any batch is created: the job's batches are always
+    // findable from here.
+    await this.startOutput(() => this.#saveCheckpoint('running'));
     return { position: 0, line: 0, chunk: 0 };
-  }
-
-  async #openOutput(bytes: number): Promise<void> {
-    const file = await open(this.#s.output, 'a');
-    this.#outputFile = file;
-    this.#writer = new ResultWriter<Written>({
-      file,
-      bytes,
-      onWritten: (items) => this.#onWritten(items),
-      onFailed: (error) => this.#fail(error),
-    });
   }
 
   /** The next chunk; undefined at the end of the input or when the job stopped while reading. */
   #read(reader: ChunkReader): Promise<Awaited<ReturnType<ChunkReader['read']>> | 'stopped'> {
-    return new Promise((resolve, reject) => {
-      this.#abandonRead = () => resolve('stopped');
-      reader.read().then(resolve, reject);
-    });
+    return this.readUntilStopped(() => reader.read(), 'stopped');
   }
 
-  async #pump(from: BatchCheckpoint['watermark']): Promise<void> {
-    this.#startPosition = from.position;
-    this.#bytesRead = from.position;
+  protected async pump(from: BatchCheckpoint['watermark']): Promise<void> {
+    this.startPosition = from.position;
+    this.bytesRead = from.position;
     const reader = new ChunkReader(
       this.#s.source.open({ position: from.position, line: from.line }),
       { position: from.position, line: from.line },
@@ -453,32 +254,26 @@ class BatchJobRun implements Job {
     );
     let reading = false;
     try {
-      while (!this.#stopping) {
+      while (!this.stopping) {
         if (this.#chunks.length >= this.#s.maxChunksInFlight) {
-          await this.#idle();
+          await this.idle();
           continue;
         }
         reading = true;
         const draft = await this.#read(reader);
-        this.#abandonRead = undefined;
-        if (draft === 'stopped' || this.#stopping) break;
+        this.abandonRead = undefined;
+        if (draft === 'stopped' || this.stopping) break;
         reading = false;
         if (draft === undefined) {
-          this.#endOfInput = true;
+          this.endOfInput = true;
           break;
         }
-        if (this.#s.fileInput) this.#bytesRead = draft.end.position;
+        if (this.#s.fileInput) this.bytesRead = draft.end.position;
         this.#open(await planChunk(draft, this.#codec));
       }
-      while (!this.#stopping && this.#chunks.length > 0) await this.#idle();
+      while (!this.stopping && this.#chunks.length > 0) await this.idle();
     } finally {
-      // A read still pending (cancelled mid-read) would hold close() back: leave it.
-      const closing = reader.close();
-      if (!reading) await closing;
-      else
-        closing.catch((error: unknown) =>
-          diag.warn('gemini-lanes batch job: closing the input', error),
-        );
+      await this.closeInput(reader.close(), reading);
     }
   }
 
@@ -522,7 +317,7 @@ class BatchJobRun implements Job {
       };
       this.#recorded.delete(key);
       if (record.hash !== plan.hash) {
-        this.#fail(
+        this.fail(
           new JobInputChangedError(
             this.#s.checkpoint ?? this.#s.output,
             `chunk ${chunk.index} is not the one its batches were made from`,
@@ -566,7 +361,7 @@ class BatchJobRun implements Job {
   /** Keeps a part's run for `finish` to wait on; its failure stops the job. */
   #track(run: Promise<void>): Promise<void> {
     const tracked = run.catch((error: unknown) => {
-      if (error !== STOPPED && !this.#stopping) this.#fail(error);
+      if (error !== STOPPED && !this.stopping) this.fail(error);
       else if (error !== STOPPED && !(this.#abort.signal.aborted && isAbort(error))) {
         diag.debug('gemini-lanes batch job: a part stopped with an error', error);
       }
@@ -649,7 +444,7 @@ class BatchJobRun implements Job {
     // The intent is durable before the create is sent: a run that dies in between finds the
     // batch by this display name instead of creating another.
     await this.#saveCheckpoint('running');
-    if (this.#stopping) throw STOPPED;
+    if (this.stopping) throw STOPPED;
     const requests = await this.#requestsOf(chunk, lines);
     const headers = this.#s.hooks?.createHeaders?.({ ...place, displayName: record.displayName });
     let created: Awaited<ReturnType<BatchService['create']>>;
@@ -669,7 +464,7 @@ class BatchJobRun implements Job {
         signal,
       );
     } catch (error) {
-      if (this.#stopping) throw STOPPED;
+      if (this.stopping) throw STOPPED;
       const info = describeUpstreamError(error);
       // The API refused these requests (400, 403, 404, ...): their results say why. Anything
       // else (retries spent, a local failure) stops the job; the checkpoint resumes it.
@@ -821,7 +616,7 @@ class BatchJobRun implements Job {
   /** Resolves when the chunk is next to be written; throws STOPPED when the job stops first. */
   async #whenHead(chunk: ChunkState): Promise<void> {
     await Promise.race([chunk.head.promise, this.#stopped.promise]);
-    if (this.#stopping) throw STOPPED;
+    if (this.stopping) throw STOPPED;
   }
 
   /** The requests of some lines of a chunk: kept, or read again from the input. */
@@ -862,14 +657,14 @@ class BatchJobRun implements Job {
   #commitReady(): void {
     this.#committing = this.#committing
       .then(() => this.#commitHeads())
-      .catch((error: unknown) => this.#fail(error));
+      .catch((error: unknown) => this.fail(error));
   }
 
   async #commitHeads(): Promise<void> {
     for (;;) {
       const head = this.#chunks[0];
-      if (head === undefined || !head.settled || this.#failure !== undefined) return;
-      const writer = this.#writer;
+      if (head === undefined || !head.settled || this.failure !== undefined) return;
+      const writer = this.writer;
       if (writer === undefined) return;
       for (const line of head.chunk.lines) {
         if (this.#skip.delete(line.line)) continue;
@@ -899,37 +694,19 @@ class BatchJobRun implements Job {
       await this.#saveCheckpoint('running');
       for (const file of head.files) void this.#service.deleteFile(file);
       this.#chunks[0]?.head.resolve();
-      this.#wakeUp();
+      this.wakeUp();
     }
   }
 
   #enqueue(result: JobResult, model: string | undefined): void {
-    let text: string;
-    let written = result;
-    try {
-      text = serialize(result);
-    } catch (error) {
-      written = failure(
-        result.id,
-        result.line,
-        'invalid_response',
-        `the response cannot be written as JSON: ${(error as Error).message}`,
-        result.attempts,
-      );
-      text = serialize(written);
-    }
-    this.#writer?.enqueue(text, { result: written, model });
+    const { text, result: written } = writableResult(result);
+    this.writer?.enqueue(text, { result: written, model });
   }
 
-  #onWritten(items: Written[]): void {
+  protected onWritten(items: Written[]): void {
     for (const { result, model } of items) {
       const tokens = usageTokens(result.usage);
-      this.#totals.done += 1;
-      if (result.error !== undefined) this.#totals.failed += 1;
-      this.#totals.costUsd += result.costUsd ?? 0;
-      this.#totals.tokens += tokens;
-      this.#runTokens += tokens;
-      this.#written += 1;
+      this.tally(result, tokens);
       const telemetry = this.#telemetry;
       if (telemetry !== undefined && result.usage !== null && model !== undefined) {
         const usage = result.usage;
@@ -937,9 +714,7 @@ class BatchJobRun implements Job {
           telemetry.recordUsage(usage, { model, lane: this.#lane, tier: 'batch' }),
         );
       }
-      for (const listener of this.#listeners.result) {
-        guard('job result listener', () => listener(result));
-      }
+      this.emitResult(result);
     }
   }
 
@@ -972,12 +747,12 @@ class BatchJobRun implements Job {
       chunking: this.#chunking,
       watermark: { ...this.#committed.watermark },
       outputBytes: this.#committed.outputBytes,
-      totals: { ...this.#totals },
+      totals: { ...this.totals },
       parts: structuredClone(parts),
       updatedAt: new Date().toISOString(),
     };
     if (this.#s.fsync && checkpoint.outputBytes > this.#syncedBytes) {
-      await this.#outputFile?.datasync();
+      await this.outputFile?.datasync();
       this.#syncedBytes = checkpoint.outputBytes;
     }
     await writeCheckpoint(path, checkpoint, { fsync: this.#s.fsync });
@@ -1021,12 +796,12 @@ class BatchJobRun implements Job {
   }
 
   /** Waits for the parts, cancels batches after cancel(), writes the last checkpoint. */
-  async #finish(): Promise<void> {
-    this.#finishing = true;
-    this.#stop();
+  protected async finish(): Promise<void> {
+    this.finishing = true;
+    this.stop();
     while (this.#partRuns.size > 0) await Promise.all([...this.#partRuns]);
     await this.#committing;
-    if (this.#cancelled && this.#failure === undefined) {
+    if (this.cancelled && this.failure === undefined) {
       try {
         await this.#cancelBatches();
       } catch (error) {
@@ -1037,24 +812,12 @@ class BatchJobRun implements Job {
       }
     }
     for (const name of this.#metrics.watching()) this.#metrics.forget(name);
-    try {
-      await this.#writer?.idle();
-    } catch {
-      // Already reported through onFailed; the checkpoint below claims only committed chunks.
-    }
+    // The last checkpoint claims only committed chunks.
+    await this.flushOutput();
     const complete =
-      this.#endOfInput &&
-      this.#chunks.length === 0 &&
-      this.#failure === undefined &&
-      !this.#cancelled;
-    if (this.#writer !== undefined) {
-      try {
-        await this.#saveCheckpoint(complete ? 'complete' : 'running');
-      } catch (error) {
-        this.#fail(error);
-      }
-    }
-    await this.#outputFile?.close().catch((error: unknown) => this.#fail(error));
+      this.endOfInput && this.#chunks.length === 0 && this.failure === undefined && !this.cancelled;
+    await this.lastCheckpoint(() => this.#saveCheckpoint(complete ? 'complete' : 'running'));
+    await this.closeOutput();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Lane, PriceTable } from '@gemini-lanes/core';
 import type { Telemetry } from '@gemini-lanes/otel';
 import type { GoogleGenAI } from '@google/genai';
-import type { RunJobOptions } from '../jobs/job-types.js';
+import type { SharedJobOptions } from '../jobs/job-settings.js';
 import type { Sleep } from '../throughput/throughput-executor.js';
 import type { BatchRetryOptions } from './batch-service.js';
 
@@ -27,21 +27,7 @@ export interface BatchApiOptions {
 }
 
 /** Options of `runBatchJob`: the job runner's file handling, and the Batch API's. */
-export interface BatchJobOptions
-  extends Pick<
-      RunJobOptions,
-      | 'output'
-      | 'checkpoint'
-      | 'resume'
-      | 'overwrite'
-      | 'signal'
-      | 'fsync'
-      | 'progressIntervalMs'
-      | 'duplicateIdWindow'
-      | 'maxLineBytes'
-      | 'clock'
-    >,
-    BatchApiOptions {}
+export interface BatchJobOptions extends SharedJobOptions, BatchApiOptions {}
 
 /** What a batch-api job talks through and records to. */
 export interface BatchJobContext {

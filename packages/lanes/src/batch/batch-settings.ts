@@ -1,11 +1,11 @@
-import { type Clock, systemClock } from '@gemini-lanes/core';
-import { JobNotResumableError } from '../jobs/job-errors.js';
 import {
-  DEFAULT_MAX_LINE_BYTES,
-  type JobInput,
-  type JobSource,
-  jobSourceOf,
-} from '../jobs/job-source.js';
+  countOption,
+  type JobFiles,
+  type JobRunSettings,
+  jobFilesOf,
+  jobRunSettingsOf,
+} from '../jobs/job-settings.js';
+import type { JobInput } from '../jobs/job-source.js';
 import type { Chunking } from './batch-checkpoint.js';
 import type { BatchPlace } from './batch-names.js';
 import type { BatchJobOptions } from './batch-options.js';
@@ -30,18 +30,7 @@ const DEFAULT_POLL_INTERVAL_MS = 30_000;
 const DEFAULT_INLINE_LIMIT_BYTES = 20 * 1024 * 1024;
 
 /** A batch-api job's options, checked, with their defaults. */
-export interface Settings {
-  source: JobSource;
-  fileInput: boolean;
-  output: string;
-  checkpoint: string | undefined;
-  resume: boolean | undefined;
-  overwrite: boolean;
-  signal: AbortSignal | undefined;
-  fsync: boolean;
-  progressIntervalMs: number;
-  duplicateIdWindow: number;
-  clock: Clock;
+export interface Settings extends JobFiles, JobRunSettings {
   chunking: Chunking;
   maxChunksInFlight: number;
   pollIntervalMs: number;
@@ -51,29 +40,10 @@ export interface Settings {
   hooks: BatchTestHooks | undefined;
 }
 
-function count(value: number | undefined, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (!(Number.isSafeInteger(value) && value >= min)) {
-    throw new RangeError(
-      `runBatchJob: options.${name} must be an integer >= ${min} (got ${value})`,
-    );
-  }
-  return value;
-}
+const count = countOption('runBatchJob');
 
 export function settingsOf(input: JobInput, options: BatchJobOptions): Settings {
-  if (typeof options?.output !== 'string' || options.output.length === 0) {
-    throw new TypeError('runBatchJob: options.output must be a file path');
-  }
-  const maxLineBytes = count(options.maxLineBytes, 'maxLineBytes', DEFAULT_MAX_LINE_BYTES);
-  const { source, fileInput } = jobSourceOf(input, maxLineBytes, 'runBatchJob');
-  let checkpoint: string | undefined;
-  if (typeof options.checkpoint === 'string') {
-    if (!source.resumable) throw new JobNotResumableError();
-    checkpoint = options.checkpoint;
-  } else if (options.checkpoint === undefined && source.resumable) {
-    checkpoint = `${options.output}.ckpt`;
-  }
+  const files = jobFilesOf('runBatchJob', count, input, options);
   const pollIntervalMs = count(options.pollIntervalMs, 'pollIntervalMs', DEFAULT_POLL_INTERVAL_MS);
   const maxPollIntervalMs = count(
     options.maxPollIntervalMs,
@@ -87,17 +57,8 @@ export function settingsOf(input: JobInput, options: BatchJobOptions): Settings 
   }
   const hooks = (options as { [BATCH_TEST_HOOKS]?: BatchTestHooks })[BATCH_TEST_HOOKS];
   return {
-    source,
-    fileInput,
-    output: options.output,
-    checkpoint,
-    resume: options.resume,
-    overwrite: options.overwrite ?? false,
-    signal: options.signal,
-    fsync: options.fsync ?? true,
-    progressIntervalMs: count(options.progressIntervalMs, 'progressIntervalMs', 1000),
-    duplicateIdWindow: count(options.duplicateIdWindow, 'duplicateIdWindow', 10_000, 0),
-    clock: options.clock ?? systemClock,
+    ...files,
+    ...jobRunSettingsOf(count, options),
     chunking: {
       chunkSize: count(options.chunkSize, 'chunkSize', 1000),
       chunkBytes: count(options.chunkBytes, 'chunkBytes', 64 * 1024 * 1024),

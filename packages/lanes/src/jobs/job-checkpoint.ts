@@ -33,26 +33,30 @@ export interface JobCheckpoint {
   updatedAt: string;
 }
 
-function isCount(value: unknown): value is number {
+/** A whole number >= 0: a count, a byte offset or a line number in a checkpoint. */
+export function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function validate(path: string, value: unknown): JobCheckpoint {
-  const c = value as Partial<JobCheckpoint> | null;
-  const fail = (detail: string) => new JobCheckpointError(path, detail);
-  if (typeof c !== 'object' || c === null || c.kind !== CHECKPOINT_KIND) {
-    throw fail('it is not a gemini-lanes job checkpoint');
-  }
-  if (c.version !== CHECKPOINT_VERSION) {
-    throw fail(`unknown checkpoint version ${String(c.version)} (this version reads 1)`);
+type Fail = (detail: string) => JobCheckpointError;
+
+/** Checks what every checkpoint format has after its `kind`: its `version`, and its `state`. */
+export function checkVersionAndState(
+  c: { version?: unknown; state?: unknown },
+  version: number,
+  fail: Fail,
+): void {
+  if (c.version !== version) {
+    throw fail(`unknown checkpoint version ${String(c.version)} (this version reads ${version})`);
   }
   if (c.state !== 'running' && c.state !== 'complete') throw fail('"state" is missing');
-  if (!isCount(c.watermark?.position) || !isCount(c.watermark?.line)) {
-    throw fail('"watermark" is malformed');
-  }
-  if (!Array.isArray(c.doneAfterWatermark) || !c.doneAfterWatermark.every(isCount)) {
-    throw fail('"doneAfterWatermark" is malformed');
-  }
+}
+
+/** Checks what every checkpoint format claims of the output: `outputBytes`, and the `totals`. */
+export function checkOutputAndTotals(
+  c: { outputBytes?: unknown; totals?: Partial<JobTotals> | undefined },
+  fail: Fail,
+): void {
   if (!isCount(c.outputBytes)) throw fail('"outputBytes" is malformed');
   const t = c.totals;
   if (
@@ -63,6 +67,22 @@ function validate(path: string, value: unknown): JobCheckpoint {
   ) {
     throw fail('"totals" is malformed');
   }
+}
+
+function validate(path: string, value: unknown): JobCheckpoint {
+  const c = value as Partial<JobCheckpoint> | null;
+  const fail = (detail: string) => new JobCheckpointError(path, detail);
+  if (typeof c !== 'object' || c === null || c.kind !== CHECKPOINT_KIND) {
+    throw fail('it is not a gemini-lanes job checkpoint');
+  }
+  checkVersionAndState(c, CHECKPOINT_VERSION, fail);
+  if (!isCount(c.watermark?.position) || !isCount(c.watermark?.line)) {
+    throw fail('"watermark" is malformed');
+  }
+  if (!Array.isArray(c.doneAfterWatermark) || !c.doneAfterWatermark.every(isCount)) {
+    throw fail('"doneAfterWatermark" is malformed');
+  }
+  checkOutputAndTotals(c, fail);
   if (typeof c.source !== 'object' || c.source === null) throw fail('"source" is missing');
   return c as JobCheckpoint;
 }

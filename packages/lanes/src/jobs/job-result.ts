@@ -71,3 +71,22 @@ export function serialize(result: JobResult): string {
   const costUsd = result.costUsd === null ? 'null' : JSON.stringify(result.costUsd);
   return `{"id":${JSON.stringify(result.id)},"line":${result.line},${outcome},"usage":${JSON.stringify(result.usage)},"costUsd":${costUsd},"attempts":${result.attempts}}\n`;
 }
+
+/**
+ * A result and its output line; a result whose response cannot be written as JSON becomes an
+ * `invalid_response` failure, so every line still gets exactly one result.
+ */
+export function writableResult(result: JobResult): { text: string; result: JobResult } {
+  try {
+    return { text: serialize(result), result };
+  } catch (error) {
+    const written = failure(
+      result.id,
+      result.line,
+      'invalid_response',
+      `the response cannot be written as JSON: ${(error as Error).message}`,
+      result.attempts,
+    );
+    return { text: serialize(written), result: written };
+  }
+}

@@ -1,5 +1,4 @@
-import { type FileHandle, open, rm, truncate } from 'node:fs/promises';
-import { type Clock, costOf, DEFAULT_PRICES, systemClock } from '@gemini-lanes/core';
+import { costOf, DEFAULT_PRICES } from '@gemini-lanes/core';
 import { guard } from '@gemini-lanes/otel';
 import type { GenerateContentParameters, GenerateContentResponse } from '@google/genai';
 import { diag } from '@opentelemetry/api';
@@ -7,41 +6,28 @@ import {
   CHECKPOINT_KIND,
   CHECKPOINT_VERSION,
   type JobCheckpoint,
-  type JobTotals,
   readCheckpoint,
-  syncDirectory,
   writeCheckpoint,
 } from './job-checkpoint.js';
+import { JobLifecycle } from './job-lifecycle.js';
+import type { TearHook } from './job-output.js';
+import { errorOf, failure, responseData, usageTokens, writableResult } from './job-result.js';
 import {
-  JobCancelledError,
-  JobCheckpointError,
-  JobInputChangedError,
-  JobNotResumableError,
-  JobOutputExistsError,
-} from './job-errors.js';
-import { ResultWriter, recoverOutput, type TearHook } from './job-output.js';
-import { errorOf, failure, responseData, serialize, usageTokens } from './job-result.js';
+  countOption,
+  type JobFiles,
+  type JobRunSettings,
+  jobFilesOf,
+  jobRunSettingsOf,
+} from './job-settings.js';
 import {
-  DEFAULT_MAX_LINE_BYTES,
   type JobInput,
   type JobInputRecord,
-  type JobSource,
-  jobSourceOf,
   type PositionedRecord,
   type SourceIdentity,
   type SourcePosition,
   sameSource,
-  sizeOf,
 } from './job-source.js';
-import type {
-  Job,
-  JobExecutor,
-  JobFailure,
-  JobProgress,
-  JobResult,
-  JobSummary,
-  RunJobOptions,
-} from './job-types.js';
+import type { Job, JobExecutor, JobFailure, JobResult, RunJobOptions } from './job-types.js';
 import { JobWindow, type WindowEntry } from './job-window.js';
 import { RecentIds } from './recent-ids.js';
 
@@ -59,24 +45,13 @@ export interface JobTestHooks {
 
 export type { JobInput } from './job-source.js';
 
-interface Settings {
-  source: JobSource;
-  fileInput: boolean;
-  output: string;
-  checkpoint: string | undefined;
-  resume: boolean | undefined;
-  overwrite: boolean;
+interface Settings extends JobFiles, JobRunSettings {
   concurrency: number | (() => number);
   maxInFlight: number;
   maxWindow: number;
-  signal: AbortSignal | undefined;
   cost: NonNullable<RunJobOptions['cost']>;
-  fsync: boolean;
   checkpointIntervalMs: number;
   checkpointEvery: number;
-  progressIntervalMs: number;
-  duplicateIdWindow: number;
-  clock: Clock;
   tear: TearHook | undefined;
 }
 
@@ -86,13 +61,7 @@ interface Written {
   result: JobResult;
 }
 
-function count(value: number | undefined, name: string, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (!(Number.isSafeInteger(value) && value >= min)) {
-    throw new RangeError(`runJob: options.${name} must be an integer >= ${min} (got ${value})`);
-  }
-  return value;
-}
+const count = countOption('runJob');
 
 /** Cost by the built-in price table at standard prices; null for a model it does not know. */
 function defaultCost(
@@ -106,18 +75,7 @@ function defaultCost(
 }
 
 function settingsOf(input: JobInput, options: RunJobOptions): Settings {
-  if (typeof options?.output !== 'string' || options.output.length === 0) {
-    throw new TypeError('runJob: options.output must be a file path');
-  }
-  const maxLineBytes = count(options.maxLineBytes, 'maxLineBytes', DEFAULT_MAX_LINE_BYTES);
-  const { source, fileInput } = jobSourceOf(input, maxLineBytes, 'runJob');
-  let checkpoint: string | undefined;
-  if (typeof options.checkpoint === 'string') {
-    if (!source.resumable) throw new JobNotResumableError();
-    checkpoint = options.checkpoint;
-  } else if (options.checkpoint === undefined && source.resumable) {
-    checkpoint = `${options.output}.ckpt`;
-  }
+  const files = jobFilesOf('runJob', count, input, options);
   const { concurrency = 8 } = options;
   if (typeof concurrency === 'number') count(concurrency, 'concurrency', 8);
   else if (typeof concurrency !== 'function') {
@@ -135,24 +93,17 @@ function settingsOf(input: JobInput, options: RunJobOptions): Settings {
     );
   }
   const hooks = (options as { [JOB_TEST_HOOKS]?: JobTestHooks })[JOB_TEST_HOOKS];
+  const checkpointIntervalMs = count(options.checkpointIntervalMs, 'checkpointIntervalMs', 1000, 0);
+  const checkpointEvery = count(options.checkpointEvery, 'checkpointEvery', 1000);
   return {
-    source,
-    fileInput,
-    output: options.output,
-    checkpoint,
-    resume: options.resume,
-    overwrite: options.overwrite ?? false,
+    ...files,
+    ...jobRunSettingsOf(count, options),
     concurrency,
     maxInFlight,
     maxWindow,
-    signal: options.signal,
     cost: options.cost ?? defaultCost,
-    fsync: options.fsync ?? true,
-    checkpointIntervalMs: count(options.checkpointIntervalMs, 'checkpointIntervalMs', 1000, 0),
-    checkpointEvery: count(options.checkpointEvery, 'checkpointEvery', 1000),
-    progressIntervalMs: count(options.progressIntervalMs, 'progressIntervalMs', 1000),
-    duplicateIdWindow: count(options.duplicateIdWindow, 'duplicateIdWindow', 10_000, 0),
-    clock: options.clock ?? systemClock,
+    checkpointIntervalMs,
+    checkpointEvery,
     tear: hooks?.tearWrite,
   };
 }
@@ -168,271 +119,70 @@ export function runJob(input: JobInput, execute: JobExecutor, options: RunJobOpt
   return new JobRun(settingsOf(input, options), execute);
 }
 
-class JobRun implements Job {
-  readonly done: Promise<JobSummary>;
+class JobRun extends JobLifecycle<SourcePosition, Written> {
   readonly #s: Settings;
   readonly #execute: JobExecutor;
-  readonly #listeners = {
-    progress: new Set<(progress: JobProgress) => void>(),
-    result: new Set<(result: JobResult) => void>(),
-  };
   readonly #recentIds: RecentIds;
   readonly #running = new Set<AbortController>();
-  readonly #startedAt: number;
   #window = new JobWindow({ position: 0, line: 0 });
-  #writer: ResultWriter<Written> | undefined;
   #identity: SourceIdentity | undefined;
   #skip = new Set<number>();
-  #totals: JobTotals = { done: 0, failed: 0, costUsd: 0, tokens: 0 };
-  #written = 0;
-  #runTokens = 0;
-  #resumed = false;
-  #startPosition = 0;
-  #bytesRead = 0;
-  #endOfInput = false;
-  #stopping = false;
-  #cancelled = false;
-  #cancelReason: unknown;
-  #failure: { error: unknown } | undefined;
-  #wake: (() => void) | undefined;
-  /** Ends a pending read of the input when the job stops. */
-  #abandonRead: (() => void) | undefined;
-  #outputFile: FileHandle | undefined;
   #checkpointing: Promise<void> | undefined;
   #lastCheckpointAt: number;
   #sinceCheckpoint = 0;
   #limit = 1;
-  #finishing = false;
 
   constructor(settings: Settings, execute: JobExecutor) {
+    super(settings, 'gemini-lanes job');
     this.#s = settings;
     this.#execute = execute;
     this.#recentIds = new RecentIds(settings.duplicateIdWindow);
-    this.#startedAt = settings.clock.now();
-    this.#lastCheckpointAt = this.#startedAt;
-    const { signal } = settings;
-    const onAbort = () => this.cancel(signal?.reason);
-    if (signal?.aborted) this.cancel(signal.reason);
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    this.done = this.#run().finally(() => signal?.removeEventListener('abort', onAbort));
-    // An ignored rejection (after cancel()) must not end the process; awaiting `done` still throws.
-    this.done.catch(() => {});
+    this.#lastCheckpointAt = this.startedAt;
+    this.start();
   }
 
-  on(event: 'progress', listener: (progress: JobProgress) => void): this;
-  on(event: 'result', listener: (result: JobResult) => void): this;
-  on(event: 'progress' | 'result', listener: (value: never) => void): this {
-    this.#listeners[event].add(listener as never);
-    return this;
+  protected inFlight(): number {
+    return this.#running.size;
   }
 
-  off(event: 'progress', listener: (progress: JobProgress) => void): this;
-  off(event: 'result', listener: (result: JobResult) => void): this;
-  off(event: 'progress' | 'result', listener: (value: never) => void): this {
-    this.#listeners[event].delete(listener as never);
-    return this;
+  protected etaPosition(): number {
+    return this.bytesRead;
   }
 
-  cancel(reason?: unknown): void {
-    // Once every line has its result, the job is done: too late to cancel.
-    if (this.#stopping || this.#finishing) return;
-    this.#cancelled = true;
-    this.#cancelReason = reason;
-    this.#stop();
-  }
-
-  progress(): JobProgress {
-    const elapsedMs = this.#s.clock.now() - this.#startedAt;
-    const progress: JobProgress = {
-      done: this.#totals.done,
-      failed: this.#totals.failed,
-      inFlight: this.#running.size,
-      tokensPerSecond: elapsedMs > 0 ? (this.#runTokens * 1000) / elapsedMs : 0,
-      costUsd: this.#totals.costUsd,
-      etaMs: undefined,
-    };
-    const total = this.#s.fileInput ? this.#s.source.totalBytes() : undefined;
-    if (total !== undefined) {
-      progress.bytesRead = this.#bytesRead;
-      progress.totalBytes = total;
-      const read = this.#bytesRead - this.#startPosition;
-      const left = total - this.#bytesRead;
-      if (left <= 0) progress.etaMs = 0;
-      else if (read > 0 && elapsedMs > 0) progress.etaMs = (left * elapsedMs) / read;
-    }
-    return progress;
-  }
-
-  #stop(): void {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    for (const controller of this.#running) controller.abort(this.#cancelReason);
-    this.#abandonRead?.();
-    this.#wakeUp();
-  }
-
-  #fail(error: unknown): void {
-    if (this.#failure === undefined) this.#failure = { error };
-    else diag.error('gemini-lanes job: a further error after the job failed', error);
-    this.#stop();
-  }
-
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  #sleep(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-    });
-  }
-
-  #emitProgress(): void {
-    if (this.#listeners.progress.size === 0) return;
-    const progress = this.progress();
-    for (const listener of this.#listeners.progress) {
-      guard('job progress listener', () => listener(progress));
-    }
-  }
-
-  #emitResult(result: JobResult): void {
-    for (const listener of this.#listeners.result) {
-      guard('job result listener', () => listener(result));
-    }
-  }
-
-  #summary(): JobSummary {
-    return {
-      output: this.#s.output,
-      checkpoint: this.#s.checkpoint,
-      done: this.#totals.done,
-      failed: this.#totals.failed,
-      costUsd: this.#totals.costUsd,
-      tokens: this.#totals.tokens,
-      written: this.#written,
-      resumed: this.#resumed,
-      elapsedMs: this.#s.clock.now() - this.#startedAt,
-    };
-  }
-
-  async #run(): Promise<JobSummary> {
-    let from: SourcePosition | 'complete' | undefined;
-    try {
-      if (!this.#stopping) from = await this.#prepare();
-    } catch (error) {
-      this.#fail(error);
-    }
-    if (from === 'complete') {
-      this.#emitProgress();
-      return this.#summary();
-    }
-    const timer = setInterval(() => this.#emitProgress(), this.#s.progressIntervalMs);
-    timer.unref();
-    try {
-      if (from !== undefined && !this.#stopping) await this.#pump(from);
-    } catch (error) {
-      this.#fail(error);
-    } finally {
-      clearInterval(timer);
-    }
-    await this.#finish();
-    this.#emitProgress();
-    if (this.#failure !== undefined) throw this.#failure.error;
-    if (this.#cancelled) throw new JobCancelledError(this.#summary(), this.#cancelReason);
-    return this.#summary();
+  protected abortWork(): void {
+    for (const controller of this.#running) controller.abort(this.cancelReason);
   }
 
   /** Recovers the output and reads the checkpoint; returns where to read from. */
-  async #prepare(): Promise<SourcePosition | 'complete'> {
-    const { output, checkpoint: path, fsync } = this.#s;
+  protected async prepare(): Promise<SourcePosition | 'complete'> {
     this.#identity = await this.#s.source.identity();
-    if (path !== undefined && this.#s.overwrite) await rm(path, { force: true });
-    const saved = path === undefined ? undefined : await readCheckpoint(path);
+    const path = this.#s.checkpoint;
+    const saved = await this.savedCheckpoint(readCheckpoint);
     if (path !== undefined && saved !== undefined) {
-      if (this.#s.resume === false) {
-        throw new JobOutputExistsError(
-          output,
-          `the checkpoint ${path} exists (resume: true or leaving resume unset continues it)`,
-        );
-      }
-      const changed = sameSource(saved.source, this.#identity);
-      if (changed !== undefined) throw new JobInputChangedError(path, changed);
-      this.#resumed = true;
-      this.#totals = { ...saved.totals };
-      if (saved.state === 'complete') {
-        const size = (await sizeOf(output)) ?? 0;
-        if (size < saved.outputBytes) {
-          throw new JobCheckpointError(
-            path,
-            `the job is complete, but the output ${output} has ${size} of its ${saved.outputBytes} bytes`,
-          );
-        }
-        return 'complete';
-      }
-      const recovery = await recoverOutput(output, path, {
+      this.adoptCheckpoint(path, sameSource(saved.source, this.#identity), saved.totals);
+      if (saved.state === 'complete') return this.completeOutput(path, saved.outputBytes);
+      const recovery = await this.recoverResults(path, {
         fromBytes: saved.outputBytes,
         watermarkLine: saved.watermark.line,
         claimed: new Set(saved.doneAfterWatermark),
-        fsync,
       });
-      if (recovery.truncatedBytes > 0) {
-        diag.info(
-          `gemini-lanes job: cut ${recovery.truncatedBytes} bytes of a torn last line from ${output}`,
-        );
-      }
       this.#skip = recovery.doneLines;
       for (const line of saved.doneAfterWatermark) this.#skip.add(line);
-      this.#totals.done += recovery.totals.done;
-      this.#totals.failed += recovery.totals.failed;
-      this.#totals.costUsd += recovery.totals.costUsd;
-      this.#totals.tokens += recovery.totals.tokens;
-      await this.#openOutput(recovery.size);
+      await this.openOutput(recovery.size);
       this.#window = new JobWindow(saved.watermark);
       return saved.watermark;
     }
-
-    const size = await sizeOf(output);
-    if (size !== undefined && size > 0) {
-      if (!this.#s.overwrite) {
-        throw new JobOutputExistsError(
-          output,
-          `the output ${output} exists and is not empty${path === undefined ? '' : `, and there is no checkpoint ${path} to resume from`}`,
-        );
-      }
-      await truncate(output, 0);
-    }
-    await this.#openOutput(0);
-    if (fsync) await syncDirectory(output);
-    if (path !== undefined) {
-      // Written before any result: an output with results but no checkpoint is never ours.
-      await this.#writeCheckpoint('running');
-      if (fsync) await syncDirectory(path);
-    }
+    // The checkpoint is written before any result: an output with results but no checkpoint is
+    // never ours.
+    await this.startOutput(() => this.#writeCheckpoint('running'));
     return { position: 0, line: 0 };
-  }
-
-  async #openOutput(bytes: number): Promise<void> {
-    const file = await open(this.#s.output, 'a');
-    this.#outputFile = file;
-    this.#writer = new ResultWriter<Written>({
-      file,
-      bytes,
-      onWritten: (items) => this.#onWritten(items),
-      onFailed: (error) => this.#fail(error),
-      tear: this.#s.tear,
-    });
   }
 
   /** The next input record; undefined when the job stopped while waiting for it. */
   #read(
     records: AsyncIterator<PositionedRecord[]>,
   ): Promise<IteratorResult<PositionedRecord[]> | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#abandonRead = () => resolve(undefined);
-      records.next().then(resolve, reject);
-    });
+    return this.readUntilStopped(() => records.next(), undefined);
   }
 
   #currentLimit(): number {
@@ -445,17 +195,17 @@ class JobRun implements Job {
     return this.#limit;
   }
 
-  async #pump(from: SourcePosition): Promise<void> {
-    this.#startPosition = from.position;
-    this.#bytesRead = from.position;
+  protected async pump(from: SourcePosition): Promise<void> {
+    this.startPosition = from.position;
+    this.bytesRead = from.position;
     const records = this.#s.source.open(from);
     let batch: PositionedRecord[] = [];
     let index = 0;
     let reading = false;
     try {
-      while (!this.#stopping) {
+      while (!this.stopping) {
         if (this.#window.size >= this.#s.maxWindow) {
-          await this.#sleep();
+          await this.idle();
           continue;
         }
         const record = batch[index];
@@ -467,7 +217,7 @@ class JobRun implements Job {
             !this.#skip.has(line) &&
             this.#running.size >= this.#currentLimit()
           ) {
-            await this.#sleep();
+            await this.idle();
             continue;
           }
           index += 1;
@@ -476,28 +226,24 @@ class JobRun implements Job {
         }
         reading = true;
         const next = await this.#read(records);
-        this.#abandonRead = undefined;
+        this.abandonRead = undefined;
         if (next !== undefined) reading = false;
-        if (next === undefined || this.#stopping) break;
+        if (next === undefined || this.stopping) break;
         if (next.done === true) {
-          this.#endOfInput = true;
+          this.endOfInput = true;
           break;
         }
         batch = next.value;
         index = 0;
       }
-      while (!this.#stopping && this.#window.size > 0) await this.#sleep();
+      while (!this.stopping && this.#window.size > 0) await this.idle();
     } finally {
-      // A read still pending (cancelled mid-read) would hold return() back: leave it.
-      const closing = records.return?.(undefined);
-      if (!reading) await closing;
-      else
-        closing?.catch((error: unknown) => diag.warn('gemini-lanes job: closing the input', error));
+      await this.closeInput(records.return?.(undefined), reading);
     }
   }
 
   #admit({ record, end }: PositionedRecord): void {
-    if (this.#s.fileInput) this.#bytesRead = end;
+    if (this.#s.fileInput) this.bytesRead = end;
     const { line } = record;
     if (this.#skip.delete(line)) {
       // Its result is already in the output.
@@ -519,10 +265,10 @@ class JobRun implements Job {
       this.#enqueue(entry, failure(`line:${line}`, line, 'duplicate_id', message));
       return;
     }
-    this.#start(entry, record);
+    this.#startCall(entry, record);
   }
 
-  #start(entry: WindowEntry, record: JobInputRecord & { invalid?: undefined }): void {
+  #startCall(entry: WindowEntry, record: JobInputRecord & { invalid?: undefined }): void {
     const { id, line, request } = record;
     const controller = new AbortController();
     this.#running.add(controller);
@@ -569,8 +315,8 @@ class JobRun implements Job {
   /** An item's call ended; false when the job is stopping (the item then gets no result). */
   #settle(controller: AbortController): boolean {
     this.#running.delete(controller);
-    this.#wakeUp();
-    return !this.#stopping;
+    this.wakeUp();
+    return !this.stopping;
   }
 
   #success(
@@ -595,43 +341,25 @@ class JobRun implements Job {
   }
 
   #enqueue(entry: WindowEntry, result: JobResult): void {
-    let text: string;
-    let written = result;
-    try {
-      text = serialize(result);
-    } catch (error) {
-      written = failure(
-        result.id,
-        result.line,
-        'invalid_response',
-        `the response cannot be written as JSON: ${(error as Error).message}`,
-        result.attempts,
-      );
-      text = serialize(written);
-    }
-    this.#writer?.enqueue(text, { entry, result: written });
+    const { text, result: written } = writableResult(result);
+    this.writer?.enqueue(text, { entry, result: written });
   }
 
-  #onWritten(items: Written[]): void {
+  protected onWritten(items: Written[]): void {
     for (const { entry, result } of items) {
       entry.written = true;
       const tokens = usageTokens(result.usage);
-      this.#totals.done += 1;
-      if (result.error !== undefined) this.#totals.failed += 1;
-      this.#totals.costUsd += result.costUsd ?? 0;
-      this.#totals.tokens += tokens;
-      this.#runTokens += tokens;
-      this.#written += 1;
+      this.tally(result, tokens);
       this.#sinceCheckpoint += 1;
-      this.#emitResult(result);
+      this.emitResult(result);
     }
     this.#window.advance();
     this.#maybeCheckpoint();
-    this.#wakeUp();
+    this.wakeUp();
   }
 
   #maybeCheckpoint(): void {
-    if (this.#s.checkpoint === undefined || this.#checkpointing !== undefined || this.#stopping) {
+    if (this.#s.checkpoint === undefined || this.#checkpointing !== undefined || this.stopping) {
       return;
     }
     if (
@@ -648,7 +376,7 @@ class JobRun implements Job {
       },
       (error: unknown) => {
         this.#checkpointing = undefined;
-        this.#fail(error);
+        this.fail(error);
       },
     );
   }
@@ -670,43 +398,29 @@ class JobRun implements Job {
       // Lines done in an earlier run and not read again yet are still done: claimed too, since
       // `outputBytes` moves past their results and a later resume would not scan them again.
       doneAfterWatermark: [...this.#window.writtenAfterWatermark(), ...this.#skip],
-      outputBytes: this.#writer?.bytes ?? 0,
-      totals: { ...this.#totals },
+      outputBytes: this.writer?.bytes ?? 0,
+      totals: { ...this.totals },
       updatedAt: new Date().toISOString(),
     };
     this.#sinceCheckpoint = 0;
     this.#lastCheckpointAt = this.#s.clock.now();
-    if (this.#s.fsync && checkpoint.outputBytes > 0) await this.#outputFile?.datasync();
+    if (this.#s.fsync && checkpoint.outputBytes > 0) await this.outputFile?.datasync();
     await writeCheckpoint(path, checkpoint, { fsync: this.#s.fsync });
   }
 
   /** Flushes queued results, writes the last checkpoint, closes the output. */
-  async #finish(): Promise<void> {
-    this.#finishing = true;
-    try {
-      await this.#writer?.idle();
-    } catch {
-      // Already reported through onFailed; the checkpoint below claims only what was written.
-    }
+  protected async finish(): Promise<void> {
+    this.finishing = true;
+    await this.flushOutput();
     while (this.#checkpointing !== undefined) await this.#checkpointing;
     const complete =
-      this.#endOfInput &&
-      this.#window.size === 0 &&
-      this.#failure === undefined &&
-      !this.#cancelled;
-    // Valid even after a failed write: it claims only bytes whose write completed.
-    if (this.#writer !== undefined) {
-      try {
-        await this.#writeCheckpoint(complete ? 'complete' : 'running');
-      } catch (error) {
-        this.#fail(error);
-      }
-    }
+      this.endOfInput && this.#window.size === 0 && this.failure === undefined && !this.cancelled;
+    await this.lastCheckpoint(() => this.#writeCheckpoint(complete ? 'complete' : 'running'));
     if (complete && this.#skip.size > 0) {
       diag.warn(
         `gemini-lanes job: the checkpoint named ${this.#skip.size} lines the input does not have`,
       );
     }
-    await this.#outputFile?.close().catch((error: unknown) => this.#fail(error));
+    await this.closeOutput();
   }
 }

@@ -5,6 +5,7 @@
 // returns, before the checkpoint records that batch's name (the window the display name closes).
 import { defineConfig } from '@gemini-lanes/core';
 import { createThroughputLane } from '@gemini-lanes/lanes';
+import { reportJob } from '../jobs/fixtures/report-job.mjs';
 
 const { JOB_INPUT, JOB_OUTPUT, EMULATOR_URL, KILL_AFTER_CREATES, CHUNK_SIZE } = process.env;
 const model = 'gemini-2.5-flash-lite';
@@ -37,14 +38,8 @@ if (KILL_AFTER_CREATES !== undefined) {
 }
 
 const job = lane.run(JOB_INPUT, options);
-job.on('result', () => process.stdout.write('r\n'));
-process.stdout.write('started\n');
 try {
-  const summary = await job.done;
-  process.stdout.write(`done ${JSON.stringify(summary)}\n`);
-} catch (error) {
-  process.stderr.write(`${error?.stack ?? error}\n`);
-  process.exitCode = 1;
+  await reportJob(job);
 } finally {
   await lane.close();
 }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { EmulatorHandle } from '@gemini-lanes/emulator';
-import type { JobResult } from '../../src/index.js';
+
+export { readResults, until } from '../jobs/support/job-files.js';
 
 export const LITE = 'gemini-2.5-flash-lite';
 export const FLASH = 'gemini-2.5-flash';
@@ -44,15 +44,6 @@ export function requestLines(n: number, mixed = false): string[] {
   );
 }
 
-/** The output's result lines. */
-export async function readResults(path: string): Promise<JobResult[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as JobResult);
-}
-
 /** A batch as the emulator lists it (the raw operation: the SDK drops `batchStats`). */
 export interface ListedBatch {
   name: string;
@@ -78,13 +69,4 @@ export async function listBatches(emulator: EmulatorHandle): Promise<ListedBatch
     state: op.metadata.state,
     requestCount: Number(op.metadata.batchStats.requestCount),
   }));
-}
-
-/** Polls `check` until it holds, failing after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }

@@ -1,43 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type JobExecutor, runJob } from '../../src/index.js';
 import type { JobCheckpoint } from '../../src/jobs/job-checkpoint.js';
 import {
   fakeResponse,
+  prng,
   readResults,
   requestLines,
-  tempDir,
+  useTempDir,
   writeInput,
 } from './support/job-files.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
-
-/** A small seeded PRNG (mulberry32): the same delays on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const temp = useTempDir();
 
 describe('runJob: bounded memory', () => {
   it('never holds more than maxWindow lines past the watermark over 20,000 lines', async () => {
     const n = 20_000;
     const maxWindow = 32;
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(n));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(n));
+    const output = join(temp.dir, 'out.jsonl');
     const random = prng(42);
     // Lines finish out of order, and now and then one is much slower than the rest.
     const execute: JobExecutor = async (_request, { id }) => {

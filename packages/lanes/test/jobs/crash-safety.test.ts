@@ -1,72 +1,27 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EmulatorHandle, startEmulator } from '@gemini-lanes/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL, requestLine, tempDir } from './support/job-files.js';
+import { type ChildRun, spawnJobChild } from './support/job-child.js';
+import { MODEL, prng, requestLine, tempDir } from './support/job-files.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/job-child.mjs', import.meta.url));
-const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
-
-/** mulberry32: the kill points are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Where to kill a child: after it reports k results, or d ms after it started its job. */
 type KillPoint = { afterResults: number } | { afterStartMs: number } | undefined;
 
-interface ChildRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  results: number;
-  summary: { done: number; written: number; resumed: boolean } | undefined;
-  stderr: string;
-}
-
 function runChild(env: Record<string, string>, kill: KillPoint): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [CHILD], {
-      cwd: PACKAGE_DIR,
-      env: { ...process.env, ...env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const run: ChildRun = { code: null, signal: null, results: 0, summary: undefined, stderr: '' };
-    let pending = '';
-    const killNow = () => child.kill('SIGKILL');
-    child.stdout?.setEncoding('utf8').on('data', (data: string) => {
-      pending += data;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'r') {
-          run.results += 1;
-          if (kill && 'afterResults' in kill && run.results === kill.afterResults) killNow();
-        } else if (line === 'started') {
-          if (kill && 'afterStartMs' in kill) setTimeout(killNow, kill.afterStartMs);
-        } else if (line.startsWith('done ')) {
-          run.summary = JSON.parse(line.slice(5)) as ChildRun['summary'];
-        }
-      }
-    });
-    child.stderr?.setEncoding('utf8').on('data', (data: string) => {
-      run.stderr += data;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      run.code = code;
-      run.signal = signal;
-      resolve(run);
-    });
+  const { child, done } = spawnJobChild(CHILD, env, (run, line) => {
+    if (line === 'r') {
+      return kill !== undefined && 'afterResults' in kill && run.results === kill.afterResults;
+    }
+    if (line === 'started' && kill !== undefined && 'afterStartMs' in kill) {
+      setTimeout(() => child.kill('SIGKILL'), kill.afterStartMs);
+    }
+    return false;
   });
+  return done;
 }
 
 /**

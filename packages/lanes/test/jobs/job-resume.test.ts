@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   JobCancelledError,
   JobCheckpointError,
@@ -21,20 +21,13 @@ import {
   fakeResponse,
   readResults,
   requestLines,
-  tempDir,
   turns,
   until,
+  useTempDir,
   writeInput,
 } from './support/job-files.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = useTempDir();
 
 /** Exactly one result line per input line 1..n, every line whole JSON. */
 async function expectExactlyOnce(output: string, n: number): Promise<void> {
@@ -46,8 +39,8 @@ async function expectExactlyOnce(output: string, n: number): Promise<void> {
 
 describe('runJob: cancel and resume', () => {
   it('cancel aborts calls in flight, writes no result for them, and a resume finishes the rest', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(50));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(50));
+    const output = join(temp.dir, 'out.jsonl');
     const aborted: string[] = [];
     const execute: JobExecutor = (_request, { id, signal }) => {
       if (Number(id.slice(1)) <= 10) return Promise.resolve(fakeResponse(id));
@@ -96,8 +89,8 @@ describe('runJob: cancel and resume', () => {
   });
 
   it('finds results written after the last checkpoint by scanning the output, and does not run them again', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(60));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(60));
+    const output = join(temp.dir, 'out.jsonl');
     const checkpointPath = `${output}.ckpt`;
     // Out-of-order completions, so some lines past the watermark are done at each checkpoint.
     const execute: JobExecutor = async (_request, { id }) => {
@@ -125,8 +118,8 @@ describe('runJob: cancel and resume', () => {
   });
 
   it('keeps claiming lines an earlier run finished until it reads them again', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(60));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(60));
+    const output = join(temp.dir, 'out.jsonl');
     const checkpointPath = `${output}.ckpt`;
     let stale: string | undefined;
     const first = runJob(input, echoExecutor(), { output, concurrency: 1, checkpointEvery: 1 });
@@ -163,8 +156,8 @@ describe('runJob: cancel and resume', () => {
   });
 
   it('cuts a torn last line (the test hook dies halfway through a write) and runs that line again', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(20));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(20));
+    const output = join(temp.dir, 'out.jsonl');
     let torn = false;
     const options = {
       output,
@@ -189,8 +182,8 @@ describe('runJob: cancel and resume', () => {
   });
 
   it('cuts a torn tail even when the checkpoint is older than the results before it', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(10));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(10));
+    const output = join(temp.dir, 'out.jsonl');
     const first = runJob(input, echoExecutor(), { output, concurrency: 1 });
     first.on('result', (r) => {
       if (r.line === 4) first.cancel();
@@ -210,8 +203,8 @@ describe('runJob: cancel and resume', () => {
   });
 
   it('refuses an output shorter than its checkpoint records', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(10));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(10));
+    const output = join(temp.dir, 'out.jsonl');
     const first = runJob(input, echoExecutor(), { output, concurrency: 1 });
     first.on('result', (r) => {
       if (r.line === 5) first.cancel();
@@ -227,8 +220,8 @@ describe('runJob: cancel and resume', () => {
 
 describe('runJob: the window', () => {
   it('stops reading when the window is full behind one very slow line, and the checkpoint stays bounded', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(100));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(100));
+    const output = join(temp.dir, 'out.jsonl');
     const slow = deferred();
     const started: number[] = [];
     const execute: JobExecutor = async (_request, { id, line }) => {
@@ -280,7 +273,7 @@ describe('checkpoint file', () => {
   });
 
   it('is replaced atomically: a write that fails leaves the previous checkpoint whole', async () => {
-    const path = join(dir, 'job.ckpt');
+    const path = join(temp.dir, 'job.ckpt');
     await writeCheckpoint(path, checkpoint(5), { fsync: true });
     expect(await readCheckpoint(path)).toEqual(checkpoint(5));
     // The temporary file cannot be created: the write fails before the rename.
@@ -290,7 +283,7 @@ describe('checkpoint file', () => {
   });
 
   it('replaces a temporary file a crash left behind', async () => {
-    const path = join(dir, 'job.ckpt');
+    const path = join(temp.dir, 'job.ckpt');
     await writeFile(`${path}.tmp`, '{"half": ');
     await writeCheckpoint(path, checkpoint(7), { fsync: false });
     expect(await readCheckpoint(path)).toEqual(checkpoint(7));
@@ -298,13 +291,13 @@ describe('checkpoint file', () => {
   });
 
   it('refuses a file that is not a checkpoint, by its path', async () => {
-    const path = join(dir, 'job.ckpt');
+    const path = join(temp.dir, 'job.ckpt');
     await writeFile(path, '{"kind":"something else"}');
     await expect(readCheckpoint(path)).rejects.toThrow(
       `job cannot resume from ${path}: it is not a gemini-lanes job checkpoint`,
     );
     await writeFile(path, '{"kind":"gemini-lanes/job-checkpoint","version":2}');
     await expect(readCheckpoint(path)).rejects.toThrow('unknown checkpoint version 2');
-    expect(await readCheckpoint(join(dir, 'absent.ckpt'))).toBeUndefined();
+    expect(await readCheckpoint(join(temp.dir, 'absent.ckpt'))).toBeUndefined();
   });
 });

@@ -1,23 +1,16 @@
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type RawLine, readLineBatches } from '../../src/jobs/jsonl-lines.js';
-import { tempDir } from './support/job-files.js';
+import { useTempDir } from './support/job-files.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = useTempDir();
 
 async function lines(
   content: string,
   options: { from?: { offset: number; line: number }; maxLineBytes?: number; chunkBytes?: number },
 ): Promise<RawLine[]> {
-  const path = join(dir, 'f.jsonl');
+  const path = join(temp.dir, 'f.jsonl');
   await writeFile(path, content);
   const file = await open(path, 'r');
   try {

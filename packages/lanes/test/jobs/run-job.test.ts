@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError, type GenerateContentResponse } from '@google/genai';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   JobCancelledError,
   JobInputChangedError,
@@ -20,26 +20,19 @@ import {
   readResults,
   requestLine,
   requestLines,
-  tempDir,
   turns,
+  useTempDir,
   writeInput,
 } from './support/job-files.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = useTempDir();
 
 const byLine = (results: JobResult[]) => [...results].sort((a, b) => a.line - b.line);
 
 describe('runJob: results', () => {
   it('writes one line per input line: id, line, response, usage, costUsd, attempts', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(5));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(5));
+    const output = join(temp.dir, 'out.jsonl');
     const seen: JobResult[] = [];
     const job = runJob(
       input,
@@ -83,11 +76,11 @@ describe('runJob: results', () => {
   });
 
   it('prices results with the built-in table by default, null for an unknown model', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), [
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), [
       requestLine('known'),
       JSON.stringify({ id: 'unknown', request: { model: 'no-such-model', contents: 'x' } }),
     ]);
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     await runJob(input, echoExecutor(), { output }).done;
     const results = byLine(await readResults(output));
     expect(results[0]?.costUsd).toBeGreaterThan(0);
@@ -95,7 +88,7 @@ describe('runJob: results', () => {
   });
 
   it('turns malformed lines into invalid_input results with their line numbers', async () => {
-    const input = join(dir, 'in.jsonl');
+    const input = join(temp.dir, 'in.jsonl');
     await writeFile(
       input,
       [
@@ -113,7 +106,7 @@ describe('runJob: results', () => {
         requestLine('last-without-newline'),
       ].join('\n'),
     );
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     const calls: string[] = [];
     const summary = await runJob(input, echoExecutor(calls), { output }).done;
 
@@ -147,12 +140,12 @@ describe('runJob: results', () => {
   });
 
   it('cuts a line longer than maxLineBytes into an invalid_input result without buffering it', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), [
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), [
       requestLine('short'),
       requestLine('long', 'x'.repeat(5000)),
       requestLine('after'),
     ]);
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     await runJob(input, echoExecutor(), { output, maxLineBytes: 1000 }).done;
     const results = byLine(await readResults(output));
     expect(results.map((r) => [r.id, r.error?.type ?? 'ok'])).toEqual([
@@ -166,7 +159,7 @@ describe('runJob: results', () => {
   });
 
   it('gives a repeated id a duplicate_id error keyed line:<n>, never a second result under the id', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), [
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), [
       requestLine('a'),
       requestLine('b'),
       requestLine('a', 'again'),
@@ -174,7 +167,7 @@ describe('runJob: results', () => {
       requestLine('c'),
       requestLine('d'),
     ]);
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     const calls: string[] = [];
     await runJob(input, echoExecutor(calls), { output }).done;
     const results = byLine(await readResults(output));
@@ -202,10 +195,10 @@ describe('runJob: results', () => {
       thrown: 'a string',
     };
     const input = await writeInput(
-      join(dir, 'in.jsonl'),
+      join(temp.dir, 'in.jsonl'),
       Object.keys(failures).map((id) => requestLine(id)),
     );
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     const summary = await runJob(
       input,
       async (_request, { id }) => {
@@ -226,10 +219,10 @@ describe('runJob: results', () => {
 
   it('counts attempts from onAttempt, or from an attempts field on the error', async () => {
     const input = await writeInput(
-      join(dir, 'in.jsonl'),
+      join(temp.dir, 'in.jsonl'),
       ['three', 'silent', 'fails-after-two', 'error-says-five'].map((id) => requestLine(id)),
     );
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     await runJob(
       input,
       async (_request, { id, onAttempt }) => {
@@ -268,19 +261,19 @@ describe('runJob: concurrency', () => {
   }
 
   it('keeps at most `concurrency` calls in flight', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(60));
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(60));
     const { seen, execute } = tracking();
-    await runJob(input, execute, { output: join(dir, 'out.jsonl'), concurrency: 3 }).done;
+    await runJob(input, execute, { output: join(temp.dir, 'out.jsonl'), concurrency: 3 }).done;
     expect(seen.max.low).toBe(3);
   });
 
   it('reads a concurrency function before each start, capped by maxInFlight', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(200));
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(200));
     let done = 0;
     const phase = () => (done < 60 ? 'low' : 'high');
     const { seen, execute } = tracking(phase);
     const job = runJob(input, execute, {
-      output: join(dir, 'out.jsonl'),
+      output: join(temp.dir, 'out.jsonl'),
       concurrency: () => (phase() === 'low' ? 2 : 50),
       maxInFlight: 6,
     }).on('result', () => {
@@ -295,14 +288,14 @@ describe('runJob: concurrency', () => {
 describe('runJob: progress', () => {
   it('reports done, failed, in flight, tokens per second, cost and ETA, and once more at the end', async () => {
     const lines = [...requestLines(30), '{not json'];
-    const input = await writeInput(join(dir, 'in.jsonl'), lines);
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), lines);
     const events: JobProgress[] = [];
     const execute = async (_r: unknown, { id }: { id: string }) => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       return fakeResponse(id);
     };
     const job = runJob(input, execute, {
-      output: join(dir, 'out.jsonl'),
+      output: join(temp.dir, 'out.jsonl'),
       concurrency: 2,
       progressIntervalMs: 1,
       cost: () => 0.5,
@@ -340,14 +333,14 @@ describe('runJob: sources', () => {
     ];
     expect(() =>
       runJob(items, echoExecutor(), {
-        output: join(dir, 'out.jsonl'),
-        checkpoint: join(dir, 'c'),
+        output: join(temp.dir, 'out.jsonl'),
+        checkpoint: join(temp.dir, 'c'),
       }),
     ).toThrow(JobNotResumableError);
     async function* generate() {
       yield* items;
     }
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     const events: JobProgress[] = [];
     const summary = await runJob(generate(), echoExecutor(), { output }).on('progress', (p) =>
       events.push(p),
@@ -372,7 +365,7 @@ describe('runJob: sources', () => {
         return all.slice(position);
       },
     };
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     const first = runJob(source, echoExecutor(), { output, concurrency: 1 });
     first.on('result', (r) => {
       if (r.line === 15) first.cancel();
@@ -393,7 +386,7 @@ describe('runJob: sources', () => {
   });
 
   it('readJsonl(path) is a resumable file source and iterates checked records', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), [requestLine('a'), 'nope']);
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), [requestLine('a'), 'nope']);
     const records = [];
     for await (const record of readJsonl(input)) records.push(record);
     expect(records).toEqual([
@@ -401,16 +394,16 @@ describe('runJob: sources', () => {
       { line: 2, id: undefined, invalid: expect.stringMatching(/^line 2 is not valid JSON/) },
     ]);
     const summary = await runJob(readJsonl(input), echoExecutor(), {
-      output: join(dir, 'out.jsonl'),
+      output: join(temp.dir, 'out.jsonl'),
     }).done;
-    expect(summary.checkpoint).toBe(join(dir, 'out.jsonl.ckpt'));
+    expect(summary.checkpoint).toBe(join(temp.dir, 'out.jsonl.ckpt'));
   });
 });
 
 describe('runJob: starting and refusing', () => {
   it('refuses to clobber an output it has no checkpoint for; overwrite starts over', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(3));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(3));
+    const output = join(temp.dir, 'out.jsonl');
     await writeFile(output, '{"something":"else"}\n');
     const refused = runJob(input, echoExecutor(), { output }).done;
     await expect(refused).rejects.toBeInstanceOf(JobOutputExistsError);
@@ -422,8 +415,8 @@ describe('runJob: starting and refusing', () => {
   });
 
   it('resume: false refuses an existing checkpoint; a completed job run again does nothing', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(3));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(3));
+    const output = join(temp.dir, 'out.jsonl');
     await runJob(input, echoExecutor(), { output }).done;
     const before = await readFile(output, 'utf8');
 
@@ -439,8 +432,8 @@ describe('runJob: starting and refusing', () => {
   });
 
   it('refuses to resume against a changed input', async () => {
-    const input = await writeInput(join(dir, 'in.jsonl'), requestLines(3));
-    const output = join(dir, 'out.jsonl');
+    const input = await writeInput(join(temp.dir, 'in.jsonl'), requestLines(3));
+    const output = join(temp.dir, 'out.jsonl');
     await runJob(input, echoExecutor(), { output }).done;
     await writeInput(input, requestLines(4));
     const changed = runJob(input, echoExecutor(), { output }).done;
@@ -454,7 +447,7 @@ describe('runJob: starting and refusing', () => {
   });
 
   it('rejects invalid options at once, naming the field', () => {
-    const output = join(dir, 'out.jsonl');
+    const output = join(temp.dir, 'out.jsonl');
     expect(() => runJob('in.jsonl', echoExecutor(), { output, concurrency: 0 })).toThrow(
       'runJob: options.concurrency must be an integer >= 1 (got 0)',
     );

@@ -2,12 +2,43 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GenerateContentResponse } from '@google/genai';
+import { afterEach, beforeEach } from 'vitest';
 import type { JobExecutor, JobResult } from '../../../src/index.js';
 
 /** A temporary directory, removed by `cleanup()`. */
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'gemini-lanes-jobs-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh temporary directory for each test of the file, as `.dir`; removed after the test. */
+export function useTempDir(): { readonly dir: string } {
+  let current: { dir: string; cleanup: () => Promise<void> } | undefined;
+  beforeEach(async () => {
+    current = await tempDir();
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  return {
+    get dir(): string {
+      if (current === undefined) throw new Error('useTempDir: the directory exists only in a test');
+      return current.dir;
+    },
+  };
+}
+
+/** A small seeded PRNG (mulberry32): the same sequence on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export const MODEL = 'gemini-2.5-flash-lite';
