@@ -1,6 +1,18 @@
 export { runBatchJob } from './batch/batch-job.js';
 export type { BatchApiOptions, BatchJobContext, BatchJobOptions } from './batch/batch-options.js';
 export type { BatchRetryOptions } from './batch/batch-service.js';
+export { canonicalJson, isDeterministic, requestCacheKey, tenantScope } from './cache/cache-key.js';
+export { isCacheableAnswer } from './cache/cached-response.js';
+export {
+  MemoryResponseCacheStore,
+  type MemoryResponseCacheStoreOptions,
+} from './cache/memory-response-cache-store.js';
+export {
+  REDIS_CACHE_PREFIX,
+  RedisResponseCacheStore,
+  type RedisResponseCacheStoreOptions,
+} from './cache/redis-response-cache-store.js';
+export type { ResponseCacheObserver, ResponseCacheStore } from './cache/response-cache-store.js';
 export * from './jobs/index.js';
 export {
   type AdmissionObserver,
@@ -16,6 +28,7 @@ export {
   type LatencyLane,
   type LatencyLaneOptions,
   MissingApiKeyError,
+  MissingCacheStoreError,
 } from './latency/latency-lane.js';
 export { estimateInputTokens } from './latency/token-estimate.js';
 export {

@@ -4,9 +4,12 @@ import {
   describeUpstreamError,
   GeminiLanesError,
   isGeminiLanesError,
+  LaneClosedError,
+  LaneOverloadedError,
   type LatencyLaneConfig,
   type Outcome,
   type Priority,
+  QueueTimeoutError,
   QuotaExhaustedError,
   RequestTimeoutError,
   systemClock,
@@ -20,8 +23,13 @@ import {
   GoogleGenAI,
 } from '@google/genai';
 import { diag } from '@opentelemetry/api';
+import { MemoryResponseCacheStore } from '../cache/memory-response-cache-store.js';
+import { RedisResponseCacheStore } from '../cache/redis-response-cache-store.js';
+import { ResponseCache } from '../cache/response-cache.js';
+import { isResponseCacheStore, type ResponseCacheStore } from '../cache/response-cache-store.js';
 import { LaneConnectionPool, type PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
 import type { QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
+import type { RedisClientLike } from '../redis/redis-commander.js';
 import { AdmissionQueue } from './admission-queue.js';
 import { estimateInputTokens } from './token-estimate.js';
 
@@ -40,6 +48,12 @@ export interface LatencyLaneOptions {
   /** Overrides `endpoints[0].url` (the emulator in tests). */
   baseUrl?: string | undefined;
   clock?: Clock | undefined;
+  /**
+   * The response cache's store when `cache.enabled`: a connected node-redis or ioredis client
+   * (required when `cache.store` is `redis`), or any `ResponseCacheStore`. Default: a
+   * `MemoryResponseCacheStore` bounded by `cache.maxBytes`.
+   */
+  cache?: ResponseCacheStore | RedisClientLike | undefined;
 }
 
 /** Per-call options of the latency lane. */
@@ -51,12 +65,22 @@ export interface LatencyCallOptions {
   timeoutMs?: number;
   /** Cancels the call, queued or running; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Scopes the response cache: callers with different tenants never share an entry. Without
+   * it the scope is a hash of the lane's API key.
+   */
+  tenant?: string;
 }
 
 /** Interactive traffic: admitted within its SLA or refused at once, never served late. */
 export interface LatencyLane {
   /** The lane's own instrumented client (its own connection pool); for calls the lane does not wrap. */
   readonly client: GoogleGenAI;
+  /**
+   * One answer, admitted within the SLA or refused at once. With the response cache on, a
+   * deterministic request (temperature 0) is answered from the cache without a slot or quota
+   * when it can be, and joins an identical call in flight rather than making its own.
+   */
   generateContent(
     params: GenerateContentParameters,
     options?: LatencyCallOptions,
@@ -64,7 +88,8 @@ export interface LatencyLane {
   /**
    * Chunks reach the caller as they arrive; the admission slot is held until the stream ends or
    * is abandoned. `timeoutMs` bounds the time to the first chunk; after it, the stream may run
-   * as long as chunks keep coming (at most `sla.timeoutMs` apart).
+   * as long as chunks keep coming (at most `sla.timeoutMs` apart). A cached stream is served
+   * as a stream of the stored chunks; a miss is passed through as it arrives.
    */
   generateContentStream(
     params: GenerateContentParameters,
@@ -80,6 +105,16 @@ export interface LatencyLane {
   stats(): { running: number; queued: number; pool: PoolStatsSnapshot };
   /** Refuses new and queued calls, lets running ones finish, closes the connections. */
   close(): Promise<void>;
+}
+
+/** `cache.store` is `redis` but the lane was given no Redis client to use. */
+export class MissingCacheStoreError extends GeminiLanesError {
+  constructor() {
+    super(
+      'ERR_NO_CACHE_STORE',
+      'lanes.latency.cache.store is "redis": pass a connected Redis client as the lane\'s cache option',
+    );
+  }
 }
 
 /** No API key anywhere: the lane refuses to start rather than fail every call. */
@@ -112,6 +147,9 @@ class LatencyLaneImpl implements LatencyLane {
   readonly #clock: Clock;
   readonly #origins: string[];
   readonly #unobserve: Array<() => void> = [];
+  readonly #cache: ResponseCache | undefined;
+  /** The memory store the lane made itself (emptied on close); a store passed in stays the caller's. */
+  #ownedCacheStore: ResponseCacheStore | undefined;
 
   constructor(config: LatencyLaneConfig, options: LatencyLaneOptions) {
     const apiKey = options.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
@@ -143,6 +181,14 @@ class LatencyLaneImpl implements LatencyLane {
       { lane: 'latency', telemetry: options.telemetry },
     );
     const instruments = options.telemetry?.instruments;
+    this.#cache = config.cache.enabled
+      ? new ResponseCache(this.#cacheStore(config, options), {
+          ttlMs: config.cache.ttlMs,
+          nondeterministic: config.cache.nondeterministic,
+          apiKey,
+          telemetry: options.telemetry,
+        })
+      : undefined;
     this.#queue = new AdmissionQueue({
       concurrency: config.concurrency,
       maxLength: config.queue.maxLength,
@@ -233,6 +279,68 @@ class LatencyLaneImpl implements LatencyLane {
     params: GenerateContentParameters,
     options: LatencyCallOptions = {},
   ): Promise<GenerateContentResponse> {
+    const cache = this.#cache;
+    if (cache === undefined) return this.#generate(params, options);
+    const { shared, signal: callerSignal } = detachSignal(params, options.signal);
+    // The shared call is bound to no caller's signal: the flight aborts it when all have left.
+    const lookup = await cache.lookup(params, options.tenant, false, (signal) =>
+      once(() => this.#generate(shared, { ...options, signal })),
+    );
+    switch (lookup.result) {
+      case 'bypass':
+        return this.#generate(params, options);
+      case 'hit':
+        this.#servedHit(params.model, callerSignal);
+        return lookup.chunks[0] as GenerateContentResponse;
+      case 'coalesced':
+        return this.#served(params.model, callerSignal, async () => {
+          const chunks = await lookup.flight.result(callerSignal);
+          return chunks[0] as GenerateContentResponse;
+        });
+      case 'miss':
+        return (await lookup.flight.result(callerSignal))[0] as GenerateContentResponse;
+    }
+  }
+
+  async *generateContentStream(
+    params: GenerateContentParameters,
+    options: LatencyCallOptions = {},
+  ): AsyncGenerator<GenerateContentResponse> {
+    const cache = this.#cache;
+    if (cache === undefined) return yield* this.#stream(params, options);
+    const { shared, signal: callerSignal } = detachSignal(params, options.signal);
+    const lookup = await cache.lookup(params, options.tenant, true, (signal) =>
+      this.#stream(shared, { ...options, signal }),
+    );
+    switch (lookup.result) {
+      case 'bypass':
+        return yield* this.#stream(params, options);
+      case 'hit':
+        this.#servedHit(params.model, callerSignal);
+        return yield* lookup.chunks;
+      case 'coalesced': {
+        let outcome: Outcome = 'cancelled';
+        try {
+          yield* lookup.flight.read(callerSignal);
+          outcome = 'success';
+        } catch (error) {
+          outcome = this.#outcomeOf(error, callerSignal);
+          throw error;
+        } finally {
+          this.#recordServed(params.model, outcome);
+        }
+        return;
+      }
+      case 'miss':
+        return yield* lookup.flight.read(callerSignal);
+    }
+  }
+
+  /** A call without the cache: admission, quota, the upstream call and one retry. */
+  async #generate(
+    params: GenerateContentParameters,
+    options: LatencyCallOptions,
+  ): Promise<GenerateContentResponse> {
     const call = this.#begin(params.model, 'generate_content', options);
     const release = await this.#admit(call, options, estimateInputTokens(params));
     let retried = false;
@@ -258,9 +366,10 @@ class LatencyLaneImpl implements LatencyLane {
     }
   }
 
-  async *generateContentStream(
+  /** A stream without the cache: admission, quota, the upstream stream and one retry before its first chunk. */
+  async *#stream(
     params: GenerateContentParameters,
-    options: LatencyCallOptions = {},
+    options: LatencyCallOptions,
   ): AsyncGenerator<GenerateContentResponse> {
     const call = this.#begin(params.model, 'generate_content', options);
     const release = await this.#admit(call, options, estimateInputTokens(params));
@@ -322,6 +431,86 @@ class LatencyLaneImpl implements LatencyLane {
     for (const unobserve of this.#unobserve.splice(0)) unobserve();
     this.#queue.close();
     await this.#pool.close();
+    await this.#ownedCacheStore?.close?.();
+  }
+
+  /** The cache's store: the one passed in, a Redis store on the client passed in, or memory. */
+  #cacheStore(config: LatencyLaneConfig, options: LatencyLaneOptions): ResponseCacheStore {
+    const given = options.cache;
+    if (given === undefined) {
+      if (config.cache.store === 'redis') throw new MissingCacheStoreError();
+      const instruments = options.telemetry?.instruments;
+      const store = new MemoryResponseCacheStore({
+        maxBytes: config.cache.maxBytes,
+        clock: this.#clock,
+        observer: instruments && {
+          sizeChanged: (delta) =>
+            guard('cache size metric', () =>
+              instruments.cacheSize.add(delta, { [ATTR.lane]: 'latency' }),
+            ),
+          evicted: (count) =>
+            guard('cache eviction metric', () =>
+              instruments.cacheEvictions.add(count, { [ATTR.lane]: 'latency' }),
+            ),
+        },
+      });
+      this.#ownedCacheStore = store;
+      return store;
+    }
+    return isResponseCacheStore(given) ? given : new RedisResponseCacheStore(given);
+  }
+
+  /**
+   * Awaits an answer the lane served without an upstream call of this caller's own (joined an
+   * identical call in flight), and records it as a request: the instrumentation saw only the
+   * shared call.
+   */
+  async #served<T>(
+    model: string,
+    signal: AbortSignal | undefined,
+    wait: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      const value = await wait();
+      this.#recordServed(model, 'success');
+      return value;
+    } catch (error) {
+      this.#recordServed(model, this.#outcomeOf(error, signal));
+      throw error;
+    }
+  }
+
+  /** Records a cache hit as a served request; a caller that has already given up gets its abort. */
+  #servedHit(model: string, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) {
+      this.#recordServed(model, 'cancelled');
+      throw signal.reason;
+    }
+    this.#recordServed(model, 'success');
+  }
+
+  /** How a call served from a shared flight ended, in the requests-by-outcome terms. */
+  #outcomeOf(error: unknown, signal: AbortSignal | undefined): Outcome {
+    if (signal?.aborted) return 'cancelled';
+    // The shared call was refused at admission (queue, overload, quota, shutdown): so was this one.
+    // A deadline passing during the upstream call is an error, as the instrumentation records it.
+    return error instanceof QueueTimeoutError ||
+      error instanceof LaneOverloadedError ||
+      error instanceof QuotaExhaustedError ||
+      error instanceof LaneClosedError
+      ? 'rejected'
+      : 'error';
+  }
+
+  #recordServed(model: string, outcome: Outcome): void {
+    guard('request metric', () =>
+      this.#telemetry?.instruments.requests.add(1, {
+        [ATTR.lane]: 'latency',
+        [ATTR.requestModel]: this.#telemetry.modelLabel(model),
+        [ATTR.operationName]: 'generate_content',
+        [ATTR.outcome]: outcome,
+      }),
+    );
   }
 
   #begin(
@@ -487,6 +676,28 @@ class LatencyLaneImpl implements LatencyLane {
       }),
     );
   }
+}
+
+/**
+ * The request without the caller's `config.abortSignal` (for the shared call, which no single
+ * caller may cancel), and the caller's signals combined (for the caller's own wait).
+ */
+function detachSignal(
+  params: GenerateContentParameters,
+  signal: AbortSignal | undefined,
+): { shared: GenerateContentParameters; signal: AbortSignal | undefined } {
+  const own = params.config?.abortSignal;
+  if (own === undefined) return { shared: params, signal };
+  const { abortSignal: _caller, ...config } = params.config ?? {};
+  return {
+    shared: { ...params, config },
+    signal: signal ? AbortSignal.any([signal, own]) : own,
+  };
+}
+
+/** One value as a one-chunk stream, so unary and streaming calls share one single-flight. */
+async function* once<T>(value: () => Promise<T>): AsyncGenerator<T> {
+  yield await value();
 }
 
 /**
