@@ -325,7 +325,13 @@ describe('router calls', () => {
   it('sends each call to its lane with only the options that lane takes', async () => {
     const { router: r, calls } = router();
     const signal = new AbortController().signal;
-    const all = { priority: 'high', maxQueueWaitMs: 50, timeoutMs: 900, signal } as const;
+    const all = {
+      priority: 'high',
+      maxQueueWaitMs: 50,
+      tenant: 'acme',
+      timeoutMs: 900,
+      signal,
+    } as const;
     expect((await r.generateContent(small, all)).text).toBe('latency');
     expect((await r.generateContent(large, all)).text).toBe('throughput');
     expect((await r.generateContent(small, { ...all, lane: 'throughput' })).text).toBe(
@@ -336,7 +342,7 @@ describe('router calls', () => {
       {
         lane: 'latency',
         method: 'generateContent',
-        options: { priority: 'high', maxQueueWaitMs: 50, timeoutMs: 900, signal },
+        options: { priority: 'high', maxQueueWaitMs: 50, tenant: 'acme', timeoutMs: 900, signal },
       },
       { lane: 'throughput', method: 'generateContent', options: { timeoutMs: 900, signal } },
       { lane: 'throughput', method: 'generateContent', options: { timeoutMs: 900, signal } },

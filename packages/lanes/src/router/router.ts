@@ -78,6 +78,8 @@ export interface RouterCallOptions {
   priority?: Priority;
   /** Latency lane only. */
   maxQueueWaitMs?: number;
+  /** Latency lane only: the response cache's tenant (see `LatencyCallOptions.tenant`). */
+  tenant?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -135,6 +137,7 @@ function latencyOptions(options: RouterCallOptions): LatencyCallOptions {
   const out: LatencyCallOptions = {};
   if (options.priority !== undefined) out.priority = options.priority;
   if (options.maxQueueWaitMs !== undefined) out.maxQueueWaitMs = options.maxQueueWaitMs;
+  if (options.tenant !== undefined) out.tenant = options.tenant;
   if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs;
   if (options.signal !== undefined) out.signal = options.signal;
   return out;
