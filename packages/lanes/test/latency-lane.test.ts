@@ -292,6 +292,39 @@ describe('latency lane against the emulator', () => {
     }
   });
 
+  it('tells the shared limiter when the upstream answers slower than most of its SLA', async () => {
+    const h = metricsHarness({
+      lanes: {
+        // The slow emulator answers in about 800 ms: over 80 % of a 900 ms SLA, under 80 % of 2 s.
+        latency: { models: [model], pool: { prewarm: 0 }, sla: { durationMs: 900 } },
+        throughput: { models: [model] },
+      },
+      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const quota = createQuotaLimiter(h.config.quota);
+    const heard: string[] = [];
+    quota.onPressure((signal) => heard.push(signal.reason));
+    const slowLane = createLatencyLane(h.config.lanes.latency, {
+      apiKey: 'test-key',
+      baseUrl: slow.url,
+      quota,
+    });
+    lanes.push(slowLane);
+    await slowLane.generateContent(prompt('slow one'));
+    expect(heard).toEqual(['latency']);
+    const relaxed = createLatencyLane(
+      { ...h.config.lanes.latency, sla: { ...h.config.lanes.latency.sla, durationMs: 2000 } },
+      {
+        apiKey: 'test-key',
+        baseUrl: slow.url,
+        quota,
+      },
+    );
+    lanes.push(relaxed);
+    await relaxed.generateContent(prompt('slow but within'));
+    expect(heard).toEqual(['latency']);
+  });
+
   it('refuses a per-call deadline that is not a positive number, naming it', async () => {
     const { lane: l } = lane(fast.url, {
       lanes: { latency: { models: [model], pool: { prewarm: 0 } } },

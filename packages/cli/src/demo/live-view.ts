@@ -162,7 +162,7 @@ export function plainLine(frame: ViewFrame): string {
         ? `ttft p95 ${millis(s.ttftMs.p95)}${overSla(s.ttftMs.p95, frame.sla.ttftMs).trim()}, `
         : '';
     parts.push(
-      `${lane}: ${ttft}${perSecond(s.requestsPerSecond)} req/s, ${perSecond(s.rejectedPerSecond)} rej/s, ${perSecond(s.errorsPerSecond)} err/s, queue ${count(s.queueDepth)}, ${count(s.inflight)}/${s.concurrencyLimit || '-'} in flight, ${count(s.tokensPerSecond)} tok/s, ${usd(s.costPerHourUsd)}/h, quota ${percent(s.quotaUtilization)}`,
+      `${lane}: ${ttft}${perSecond(s.requestsPerSecond)} req/s, ${perSecond(s.rejectedPerSecond)} rej/s, ${perSecond(s.errorsPerSecond)} err/s, queue ${count(s.queueDepth)}, ${count(s.inflight)}/${s.concurrencyLimit || '-'} in flight, ${count(s.tokensPerSecond)} tok/s, ${usd(s.costPerHourUsd)}/h, ${s.cacheHitRatio === undefined ? '' : `cache ${percent(s.cacheHitRatio)}, `}quota ${percent(s.quotaUtilization)}`,
     );
   }
   if (frame.stats === undefined) parts.push('warming up');
@@ -203,7 +203,10 @@ export class LiveView {
       this.#out.write(`${plainLine(frame)}\n`);
       return;
     }
-    const width = Math.max(20, (this.#out.columns ?? 120) - 1);
+    // A pseudo-terminal without a size reports 0 columns: draw full width then.
+    const columns =
+      this.#out.columns !== undefined && this.#out.columns > 0 ? this.#out.columns : 120;
+    const width = Math.max(20, columns - 1);
     const lines = renderFrame(frame).map((line) =>
       line.length > width ? line.slice(0, width) : line,
     );

@@ -35,6 +35,9 @@ export interface LoadOptions {
 
 /** Share of interactive arrivals that are unary `/generate` calls (the rest are chat streams). */
 const UNARY_SHARE = 0.15;
+/** Output bound of the cacheable requests: the same every time, and room for a whole answer. */
+const CACHEABLE_MAX_OUTPUT_TOKENS = 2048;
+
 /** Share of chats that repeat a frequently asked question at temperature 0 (cacheable). */
 const REPEATED_SHARE = 0.25;
 const BURST_EVERY_MS = [20_000, 30_000] as const;
@@ -189,7 +192,9 @@ export class LoadGenerator {
         { role: 'user', content: repeated ? this.#pick(FAQ) : `Please ${this.#pick(TASKS)}.` },
       ],
       model: this.#options.model,
-      maxOutputTokens: this.#random.int(80, 140),
+      // A repeated question is asked the same way each time (the cache keys on the whole
+      // request), with room for the whole answer: a truncated one is never cached.
+      maxOutputTokens: repeated ? CACHEABLE_MAX_OUTPUT_TOKENS : this.#random.int(80, 140),
       temperature: repeated ? 0 : 0.7,
     };
     this.#send('chat', '/chat', body, async (response, sentAt) => {
@@ -217,7 +222,7 @@ export class LoadGenerator {
     const body = {
       prompt: `In one sentence: ${this.#pick(FAQ)}`,
       model: this.#options.model,
-      maxOutputTokens: this.#random.int(40, 90),
+      maxOutputTokens: CACHEABLE_MAX_OUTPUT_TOKENS,
       temperature: 0,
     };
     this.#send('generate', '/generate', body, async (response) => {

@@ -28,7 +28,7 @@ import { RedisResponseCacheStore } from '../cache/redis-response-cache-store.js'
 import { ResponseCache } from '../cache/response-cache.js';
 import { isResponseCacheStore, type ResponseCacheStore } from '../cache/response-cache-store.js';
 import { LaneConnectionPool, type PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
-import type { QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
+import type { PressureSignal, QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
 import type { RedisClientLike } from '../redis/redis-commander.js';
 import { AdmissionQueue } from './admission-queue.js';
 import { estimateInputTokens } from './token-estimate.js';
@@ -37,6 +37,9 @@ import { estimateInputTokens } from './token-estimate.js';
 export const GEMINI_API_ORIGIN = 'https://generativelanguage.googleapis.com';
 
 const POOL_STATES = ['connected', 'free', 'pending', 'queued', 'running'] as const;
+
+/** An upstream answer slower than this share of its SLA threshold signals pressure. */
+const SLOW_SHARE_OF_SLA = 0.8;
 
 export interface LatencyLaneOptions {
   /** API key; default `GEMINI_API_KEY` or `GOOGLE_API_KEY` from the environment. Never logged. */
@@ -347,9 +350,11 @@ class LatencyLaneImpl implements LatencyLane {
     try {
       for (;;) {
         try {
+          const sentAt = this.#clock.now();
           const response = await this.client.models.generateContent(
             this.#withSignal(params, call.signal),
           );
+          this.#observeLatency(this.#clock.now() - sentAt, this.#config.sla.durationMs, call);
           await release.settle(response.usageMetadata?.promptTokenCount);
           return response;
         } catch (error) {
@@ -379,13 +384,17 @@ class LatencyLaneImpl implements LatencyLane {
     try {
       for (;;) {
         try {
+          const sentAt = this.#clock.now();
           const stream = await this.client.models.generateContentStream(
             this.#withSignal(params, call.signal),
           );
           for await (const chunk of stream) {
             // The deadline bounds the wait for the first chunk; a long answer may take longer to
             // stream, bounded by the pool's idle timeout between chunks (sla.timeoutMs).
-            if (!yielded) call.disarm();
+            if (!yielded) {
+              call.disarm();
+              this.#observeLatency(this.#clock.now() - sentAt, this.#config.sla.ttftMs, call);
+            }
             yielded = true;
             promptTokens = chunk.usageMetadata?.promptTokenCount ?? promptTokens;
             yield chunk;
@@ -662,7 +671,17 @@ class LatencyLaneImpl implements LatencyLane {
     };
   }
 
-  #reportPressure(reason: 'queue_wait' | 'rate_limited', model: string): void {
+  /**
+   * The upstream answered a call slower than the share of its SLA threshold that leaves it no
+   * room (time to first chunk for streams, duration for unary calls): the upstream is loaded,
+   * and the throughput lane should give it back. Measured from sending, so queue wait (reported
+   * on its own) does not count twice.
+   */
+  #observeLatency(ms: number, thresholdMs: number, call: CallContext): void {
+    if (ms > thresholdMs * SLOW_SHARE_OF_SLA) this.#reportPressure('latency', call.model);
+  }
+
+  #reportPressure(reason: PressureSignal['reason'], model: string): void {
     guard('pressure signal', () => this.#quota?.reportPressure({ lane: 'latency', reason, model }));
   }
 

@@ -68,12 +68,14 @@ export interface QuotaPermit {
 }
 
 /**
- * A sign that the latency lane is short of headroom: its queue wait rose past its threshold, or
- * the upstream answered it with 429. The throughput lane backs off when it hears one.
+ * A sign that the latency lane is short of headroom: its queue wait rose past half its
+ * deadline (`queue_wait`), the upstream answered it with 429 (`rate_limited`), or the upstream
+ * answered it slower than 80 % of its SLA threshold (`latency`: the upstream is loaded). The
+ * throughput lane backs off when it hears one.
  */
 export interface PressureSignal {
   lane: Lane;
-  reason: 'queue_wait' | 'rate_limited';
+  reason: 'queue_wait' | 'rate_limited' | 'latency';
   model?: string | undefined;
   atMs: number;
 }
