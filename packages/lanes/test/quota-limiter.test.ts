@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createQuotaLimiter,
   type QuotaDecision,
+  type QuotaPermit,
   RedisQuotaStore,
   UnknownQuotaModelError,
 } from '../src/index.js';
@@ -20,6 +21,8 @@ function setup() {
   const clock = new ManualClock(1_700_000_000_000);
   const slept: number[] = [];
   const limiter = createQuotaLimiter(quota, {
+    // The window's own arithmetic; pacing has its own tests.
+    throughputBurstShare: 1,
     clock,
     sleep: async (ms, signal) => {
       signal?.throwIfAborted();
@@ -76,7 +79,7 @@ describe('QuotaLimiter', () => {
         defineConfig({
           quota: { latencyReservedShare, models: { [model]: { rpm, inputTpm: 1e6, rpd: 1e6 } } },
         }).quota,
-        { clock: new ManualClock(0) },
+        { clock: new ManualClock(0), throughputBurstShare: 1 },
       );
       let n = 0;
       while ((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok) n++;
@@ -283,6 +286,60 @@ describe('QuotaLimiter', () => {
   });
 });
 
+describe('QuotaLimiter pacing of the throughput lane', () => {
+  it("spreads the lane's share over the minute instead of taking it at once, and never paces the latency lane", async () => {
+    // 600 rpm, no reserve: the throughput lane may send 10 a second; a burst of 10% is 60.
+    const clock = new ManualClock(1_000_000);
+    const limiter = createQuotaLimiter(
+      defineConfig({
+        quota: {
+          latencyReservedShare: 0,
+          models: { [model]: { rpm: 600, inputTpm: 1e9, rpd: 1e6 } },
+        },
+      }).quota,
+      { clock },
+    );
+    let taken = 0;
+    while ((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok) taken++;
+    expect(taken).toBe(60);
+    expect(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).toEqual({
+      ok: false,
+      dimension: 'rpm',
+      retryAfterMs: 100,
+    });
+    clock.advance(1000);
+    taken = 0;
+    while ((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok) taken++;
+    expect(taken).toBe(10);
+    // The latency lane is not paced: it may take the rest of the window at once.
+    let latency = 0;
+    while ((await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 })).ok) latency++;
+    expect(latency).toBe(600 - 70);
+  });
+
+  it('gives a refunded request back to the pacer', async () => {
+    const clock = new ManualClock(0);
+    const limiter = createQuotaLimiter(
+      defineConfig({
+        quota: {
+          latencyReservedShare: 0,
+          models: { [model]: { rpm: 60, inputTpm: 1e9, rpd: 1e6 } },
+        },
+      }).quota,
+      { clock },
+    );
+    // Burst of 10 % of 60: 6 requests.
+    const permits: QuotaPermit[] = [];
+    for (let i = 0; i < 6; i++)
+      permits.push(ok(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })));
+    expect((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok).toBe(
+      false,
+    );
+    await permits[0]?.refund();
+    expect((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok).toBe(true);
+  });
+});
+
 describe('QuotaLimiter pressure signal', () => {
   it('delivers a report to every listener with the time, survives a throwing listener, and stops on unsubscribe', () => {
     const { clock, limiter } = setup();
@@ -312,8 +369,16 @@ describe('QuotaLimiter on a real redis-server', () => {
 
   it('shares one sliding window between replicas: reserve, exact waits and refunds included', async () => {
     const clock = new ManualClock(1_700_000_000_000);
-    const replicaA = createQuotaLimiter(quota, { clock, store: redis.client });
-    const replicaB = createQuotaLimiter(quota, { clock, store: redis.client });
+    const replicaA = createQuotaLimiter(quota, {
+      clock,
+      store: redis.client,
+      throughputBurstShare: 1,
+    });
+    const replicaB = createQuotaLimiter(quota, {
+      clock,
+      store: redis.client,
+      throughputBurstShare: 1,
+    });
     const batch = [];
     for (let i = 0; i < 4; i++) {
       batch.push(ok(await replicaA.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })));

@@ -17,6 +17,7 @@ import {
 } from './quota-store.js';
 import { RedisQuotaStore } from './redis-quota-store.js';
 import { SlidingWindowSum } from './sliding-window.js';
+import { ThroughputPacer } from './throughput-pacer.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -45,6 +46,12 @@ export interface QuotaLimiterOptions {
   store?: 'memory' | QuotaStore | RedisClientLike;
   /** Wall-clock milliseconds; replicas sharing a Redis store must have synchronised clocks. */
   clock?: Clock;
+  /**
+   * The throughput lane's burst, as a share of its per-minute quota (default 0.1: six seconds'
+   * worth): beyond it, the lane is paced to its share per minute, evenly, instead of taking the
+   * whole share at a window's start and stalling until it ages out. 1 turns pacing off.
+   */
+  throughputBurstShare?: number;
   /** How to wait for quota; injectable so tests move a fake clock instead of sleeping. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -107,6 +114,8 @@ export class UnknownQuotaModelError extends GeminiLanesError {
 }
 
 const wallClock: Clock = { now: () => Date.now() };
+const MINUTE_MS = 60_000;
+const DEFAULT_BURST_SHARE = 0.1;
 
 /**
  * What the throughput lane may fill each window to: the quota less the latency lane's reserved
@@ -132,6 +141,8 @@ export class QuotaLimiter {
   readonly #quotas = new Map<string, ModelQuota>();
   readonly #usage = new Map<string, SlidingWindowSum>();
   readonly #pressureListeners = new Set<(signal: PressureSignal) => void>();
+  /** Per model: the throughput lane's pacers for rpm and input_tpm (undefined: not paced). */
+  readonly #pacers = new Map<string, readonly [ThroughputPacer, ThroughputPacer] | undefined>();
 
   constructor(quota: GeminiLanesConfig['quota'], options: QuotaLimiterOptions = {}) {
     this.#clock = options.clock ?? wallClock;
@@ -160,6 +171,16 @@ export class QuotaLimiter {
           throughput: [ceiling(rpm, share), ceiling(inputTpm, share), ceiling(rpd, share)],
         },
       });
+      const burst = options.throughputBurstShare ?? DEFAULT_BURST_SHARE;
+      this.#pacers.set(
+        model,
+        burst >= 1
+          ? undefined
+          : [
+              new ThroughputPacer(ceiling(rpm, share), MINUTE_MS, burst),
+              new ThroughputPacer(ceiling(inputTpm, share), MINUTE_MS, burst),
+            ],
+      );
       for (const lane of ['latency', 'throughput'] as const) {
         DIMENSIONS.forEach((dimension, i) => {
           const window = WINDOWS[i as 0 | 1 | 2];
@@ -187,6 +208,17 @@ export class QuotaLimiter {
     const quota = this.#quotaFor(model);
     const tokens = Math.max(0, Math.ceil(request.inputTokens));
     const amounts = [1, tokens, 1] as const;
+    const pacers = request.lane === 'throughput' ? this.#pacers.get(model) : undefined;
+    if (pacers) {
+      const now = this.#clock.now();
+      const requestsWait = pacers[0].waitMs(1, now);
+      const tokensWait = pacers[1].waitMs(tokens, now);
+      if (requestsWait > 0 || tokensWait > 0) {
+        return requestsWait >= tokensWait
+          ? { ok: false, dimension: 'rpm', retryAfterMs: requestsWait }
+          : { ok: false, dimension: 'input_tpm', retryAfterMs: tokensWait };
+      }
+    }
     const result = await this.#store.take({
       key: model,
       windows: WINDOWS,
@@ -195,6 +227,10 @@ export class QuotaLimiter {
       nowMs: this.#clock.now(),
     });
     if (!result.ok) return { ok: false, dimension: result.dimension, retryAfterMs: result.waitMs };
+    if (pacers) {
+      pacers[0].take(1, result.atMs);
+      pacers[1].take(tokens, result.atMs);
+    }
     this.#record(model, request.lane, amounts, result.atMs);
     return { ok: true, permit: this.#permit(model, request.lane, tokens, result.atMs) };
   }
@@ -290,6 +326,12 @@ export class QuotaLimiter {
       done = true;
       if (deltas.every((d) => d === 0)) return;
       const [r, t, d] = deltas;
+      const pacers = lane === 'throughput' ? this.#pacers.get(model) : undefined;
+      if (pacers) {
+        const now = this.#clock.now();
+        pacers[0].adjust(r, now);
+        pacers[1].adjust(t, now);
+      }
       this.#record(model, lane, [Math.min(0, r), Math.min(0, t), Math.min(0, d)], takenAtMs);
       this.#record(model, lane, [Math.max(0, r), Math.max(0, t), Math.max(0, d)]);
       await this.#store.adjust({
