@@ -44,6 +44,21 @@ export const REGRESSION_MULTIPLIER = 30;
 /** Alertmanager's timers: the example's 30 s group wait and 5 m group interval would outlast the test. */
 export const NOTIFICATION_TIMINGS = { groupWait: '1s', groupInterval: '1s', repeatInterval: '1m' };
 
+/** The response cache's memory bound (see `lanes.latency.cache` below). */
+export const CACHE_MAX_BYTES = 24 * 1024;
+
+/**
+ * Batch API timing of the jobs: the emulator keeps a batch pending `pendingMs`, then runs it
+ * `msPerRequest` a request and at least `minRunningMs` (its defaults, 5 s and 5 s, would make a
+ * job outlast the test's mixed phase); the job polls from `pollIntervalMs` up to
+ * `maxPollIntervalMs` (the lane's default first poll is 30 s).
+ */
+export const BATCH_TIMING = { pendingMs: 300, msPerRequest: 20, minRunningMs: 300 };
+export const BATCH_POLL = { pollIntervalMs: 100, maxPollIntervalMs: 250 };
+
+/** Lines of each job the test runs, in each mode. */
+export const JOB_LINES = 6;
+
 export const e2eConfig = defineConfig({
   service: 'gemini-lanes-e2e',
   quota: {
@@ -71,6 +86,13 @@ export const e2eConfig = defineConfig({
         durationMs: 1_000,
         maxQueueWaitMs: 200,
         timeoutMs: 5_000,
+      },
+      cache: {
+        // The production store (memory, on by default) with a small bound: a unary answer of
+        // the emulator takes about 0.6 KB, a stream 1-6 KB, so the cache traffic's identical
+        // calls are stored and hit, while its distinct "filler" calls (32 a round, 16 KB and
+        // more) fill it past the bound by the second round and the oldest entries are evicted.
+        maxBytes: CACHE_MAX_BYTES,
       },
     },
     throughput: {
@@ -114,6 +136,7 @@ export const emulatorOptions: EmulatorOptions = {
       loadSlowdown: 0,
     },
   },
+  batch: BATCH_TIMING,
   quota: {
     [MODEL]: { rpm: null, inputTpm: null, rpd: null },
     [EMBEDDING_MODEL]: { rpm: null, inputTpm: null, rpd: null },

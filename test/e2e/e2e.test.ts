@@ -5,6 +5,8 @@
  * and a local OTLP receiver, all on free ports of 127.0.0.1 under a temp dir, stopped by the
  * test, also on failure. See test/e2e/README.md for the phases and how to read a failure.
  */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as runFor } from 'node:timers/promises';
 import { buildRules, RECORDED_QUANTILES, recordNames } from '@gemini-lanes/alerts';
 import {
@@ -20,11 +22,14 @@ import type { EmulatorStats } from '@gemini-lanes/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_KEY,
+  BATCH_POLL,
   BATCH_REQUESTS_PER_SECOND,
+  CACHE_MAX_BYTES,
   EMBEDDING_MODEL,
   e2eConfig,
   emulatorOptions,
   INTERVAL_SECONDS,
+  JOB_LINES,
   MODEL,
   NOTIFICATION_TIMINGS,
   RATE_LIMITED_MODEL,
@@ -51,13 +56,18 @@ import {
   abandonedStream,
   batchCall,
   batchKind,
+  CACHE_ROUND,
+  cacheRound,
   faultedCall,
   interactiveCall,
   interactiveKind,
+  type JobOutcome,
   openLoop,
   rejectionBurst,
+  runLaneJob,
   stalledCalls,
   TrafficLedger,
+  writeJobInput,
 } from './support/traffic.ts';
 
 const config = e2eConfig;
@@ -74,6 +84,12 @@ const MODEL_ROUTES = [
   'batchEmbedContents',
   'embedContent',
 ] as const;
+/**
+ * Emulator routes of the Batch API calls the lanes' instrumented client makes (its
+ * `batches.create/get/list/cancel`, `gen_ai.operation.name` `batch`); the jobs' batches are
+ * small enough to go inline, so no Files API call is made.
+ */
+const BATCH_ROUTES = ['batchGenerateContent', 'batches.get', 'batches.list', 'batches.cancel'];
 /** The routes of the measured phase: generate calls and (micro-batched) embeddings. */
 const MEASURED_ROUTES = MODEL_ROUTES.filter((r) => r !== 'countTokens');
 
@@ -89,6 +105,10 @@ function tokenCount(stats: EmulatorStats): number {
   const t = stats.models[MODEL]?.tokens;
   return t === undefined ? 0 : t.input + t.output + t.thoughts + t.toolUsePrompt;
 }
+
+/** The two rounds of the mixed phase each run one job of each mode. */
+const JOB_MODES = ['parallel', 'batch-api'] as const;
+const ROUNDS = [0, 1] as const;
 
 function isCi(): boolean {
   const ci = process.env.CI?.trim().toLowerCase();
@@ -147,18 +167,45 @@ async function waitQuiet(api: PrometheusApi, job: string): Promise<void> {
   );
 }
 
-/** Whether a dashboard query returns at least one finite value, as a Grafana panel would show it. */
-async function hasData(api: PrometheusApi, query: DashboardQuery): Promise<boolean> {
+/**
+ * The largest finite value a dashboard query returns, as a Grafana panel would show it, or
+ * undefined when it returns none (no series, or only NaN: an empty panel).
+ */
+async function largestValue(
+  api: PrometheusApi,
+  query: DashboardQuery,
+): Promise<number | undefined> {
+  let values: number[];
   if (query.kind === 'range') {
     const series = await api.queryRange(query.promql, query.start, query.end, query.step);
-    return series.some((s) => s.values.some(([, v]) => Number.isFinite(sampleValue(v))));
+    values = series.flatMap((s) => s.values.map(([, v]) => sampleValue(v)));
+  } else {
+    const data = await api.query(query.promql, query.end);
+    values =
+      data.resultType === 'vector'
+        ? data.result.map((s) => sampleValue(s.value[1]))
+        : data.resultType === 'scalar'
+          ? [sampleValue(data.result[1])]
+          : [];
   }
-  const data = await api.query(query.promql, query.end);
-  if (data.resultType === 'vector') {
-    return data.result.some((s) => Number.isFinite(sampleValue(s.value[1])));
-  }
-  return data.resultType === 'scalar' && Number.isFinite(sampleValue(data.result[1]));
+  return values.reduce<number | undefined>(
+    (max, v) => (Number.isFinite(v) && (max === undefined || v > max) ? v : max),
+    undefined,
+  );
 }
+
+/**
+ * Panels whose data must be more than the zeros of pre-initialised counters: the test's cache
+ * traffic and jobs must show in them, not only keep them from being empty.
+ */
+const NONZERO_QUERIES = [
+  'gemini-lanes-latency › Cache hit ratio › A',
+  'gemini-lanes-latency › Cache hit ratio › B',
+  'gemini-lanes-throughput › Job progress › A',
+  'gemini-lanes-throughput › Items written (time range) › A',
+  'gemini-lanes-throughput › Batch API jobs by state › A',
+  'gemini-lanes-throughput › Batch API requests by final state › A',
+];
 
 function describeExpectation(expectation: SeriesExpectation): string {
   if ('absent' in expectation) return 'absent';
@@ -191,6 +238,9 @@ function suite(binaries: ServiceBinaries): void {
     let trafficStart = 0;
     let measured: Measurement;
     let sliProbe: SliProbe;
+    /** The jobs of the mixed phase, by round and mode. */
+    const jobs: Array<{ round: number; mode: (typeof JOB_MODES)[number]; outcome: JobOutcome }> =
+      [];
 
     const api = () => env.prometheus.api;
     const job = () => env.job;
@@ -207,8 +257,28 @@ function suite(binaries: ServiceBinaries): void {
         notificationTimings: NOTIFICATION_TIMINGS,
       });
       const router = env.service.lanes.router;
+      const throughput = env.service.lanes.throughput;
       const upstream = env.emulator.url;
       const models = { generate: MODEL, embed: EMBEDDING_MODEL };
+      const jobDir = join(env.dir, 'jobs');
+      await mkdir(jobDir);
+      /** One job of each mode, at once, each over its own small JSONL file. */
+      const runJobs = (round: number) =>
+        Promise.all(
+          JOB_MODES.map(async (mode) => {
+            const name = `${mode}-${round}`;
+            const input = join(jobDir, `${name}.jsonl`);
+            await writeJobInput(input, JOB_LINES, MODEL, name);
+            const outcome = await runLaneJob(
+              throughput,
+              input,
+              join(jobDir, `${name}.results.jsonl`),
+              { mode, ...(mode === 'batch-api' ? BATCH_POLL : {}) },
+              ledger,
+            );
+            jobs.push({ round, mode, outcome });
+          }),
+        );
       trafficStart = Date.now();
 
       // Phase 1, mixed traffic through the router that exercises every panel the lanes can
@@ -217,9 +287,12 @@ function suite(binaries: ServiceBinaries): void {
       // beyond the latency lane's capacity (queueing and refusals); calls to a model whose
       // upstream quota is exhausted (429); calls the upstream stalls until the lane's deadline;
       // a stream its reader abandons; calls failed by header on every attempt (500 interactive,
-      // 503 batch: retried, then errors). Each rare event happens at two moments at least two
-      // scrapes apart: the first creates its series, and rate() sees only what the second adds;
-      // none of the assertions depends on what the fault spell's random draws hit.
+      // 503 batch: retried, then errors); deterministic calls the response cache answers
+      // (misses, coalesced calls, hits, and evictions from its small memory bound); and a
+      // parallel job and a batch-api job through the throughput lane. Each rare event happens
+      // at two moments at least two scrapes apart: the first creates its series, and rate()
+      // sees only what the second adds; none of the assertions depends on what the fault
+      // spell's random draws hit.
       const load = openLoop(REQUESTS_PER_SECOND, (n) =>
         interactiveCall(router, MODEL, interactiveKind(n), n, ledger),
       );
@@ -236,7 +309,10 @@ function suite(binaries: ServiceBinaries): void {
         faults: { rates: { '500': 0, '503': 0, reset: 0, 'malformed-chunk': 0 } },
       });
       sliProbe = await probeLatencySli(api(), job());
-      for (const round of [0, 1]) {
+      for (const round of ROUNDS) {
+        // The jobs run on the throughput lane while the latency lane takes the round's events.
+        const roundJobs = runJobs(round);
+        roundJobs.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
         await rejectionBurst(router, MODEL, 40, ledger);
         await stalledCalls(router, MODEL, 1, 300, ledger);
         // The emulator allows 3 calls a minute on this model: 3 answers and a 429, then 429s.
@@ -246,6 +322,9 @@ function suite(binaries: ServiceBinaries): void {
         await abandonedStream(router, MODEL, ledger);
         await faultedCall(router, MODEL, 'interactive', '500', ledger);
         await faultedCall(router, MODEL, 'batch', '503', ledger);
+        // After the burst (so no shared call is refused at admission: see the counting test).
+        await cacheRound(router, MODEL, round, ledger);
+        await roundJobs;
         await runFor(twoScrapes);
       }
       await Promise.all([load.stop(), batch.stop()]);
@@ -341,9 +420,12 @@ function suite(binaries: ServiceBinaries): void {
       });
       const failures: string[] = [];
       const empty = new Map<string, DashboardQuery>();
+      const largest = new Map<string, number>();
       for (const query of queries) {
         try {
-          if (!(await hasData(api(), query))) empty.set(query.key, query);
+          const value = await largestValue(api(), query);
+          if (value === undefined) empty.set(query.key, query);
+          else largest.set(query.key, value);
         } catch (error) {
           failures.push(`${query.key}: ${error instanceof Error ? error.message : String(error)}`);
         }
@@ -358,11 +440,15 @@ function suite(binaries: ServiceBinaries): void {
           (k) => keys.has(k) && !empty.has(k),
         ),
         listedButNoSuchQuery: Object.keys(EXPECTED_EMPTY_QUERIES).filter((k) => !keys.has(k)),
+        onlyZeros: NONZERO_QUERIES.filter((k) => !((largest.get(k) ?? 0) > 0)).map(
+          (k) => `${k}: ${largest.get(k) ?? (keys.has(k) ? 'no data' : 'no such query')}`,
+        ),
       };
       expect(report, context()).toEqual({
         unexpectedlyEmpty: [],
         unexpectedlyFilled: [],
         listedButNoSuchQuery: [],
+        onlyZeros: [],
       });
     }, 30_000);
 
@@ -422,11 +508,36 @@ function suite(binaries: ServiceBinaries): void {
       const value = async (expr: string, at: number) => (await api().value(expr, at)) ?? 0;
       const delta = async (expr: string) => (await value(expr, at1)) - (await value(expr, at0));
 
-      // Over the whole run: every call the lanes sent (any outcome but refused before sending)
-      // is one the emulator answered, and the other way round.
-      expect(await value(`sum(${requests}{job="${job()}", ${sent}})`, at1), context()).toBe(
-        routeCount(env.emulator.stats(), MODEL_ROUTES),
+      // Over the whole run: every call the lanes made upstream is one the emulator answered,
+      // and the other way round. Model calls and the Batch API calls of the batch-api jobs
+      // (`batches.create/get`, operation `batch`) alike.
+      const served = routeCount(env.emulator.stats(), [...MODEL_ROUTES, ...BATCH_ROUTES]);
+      // Upstream calls are exactly the operation-duration samples: the instrumentation records
+      // one per call of the lanes' clients (each attempt of a retried call), with the same
+      // `requests` increment; a call refused or cancelled before sending, a cache hit and a
+      // call coalesced onto an identical one in flight record none.
+      const durations = prometheusSeries(METRICS.operationDuration, config.prometheus.naming);
+      const durationCount = durations.series.find((name) => name.endsWith('_count'));
+      expect(durationCount, durations.series.join(', ')).toBeDefined();
+      expect(await value(`sum(${durationCount}{job="${job()}"})`, at1), context()).toBe(served);
+      // The requests counter of the outcomes of a call that was sent counts, besides those
+      // calls, every caller the response cache answered: a hit (`success`, or `cancelled` for
+      // a caller that had already left) and a coalesced caller (the shared call's `success` or
+      // `error`, `cancelled` if it left; `rejected` only if the shared call was refused at
+      // admission, which the test avoids: its cache traffic runs after the round's burst, on a
+      // lane with free slots). So sent − (hits + coalesced) is exactly what the emulator served.
+      // (`cancelled` is also what a lane records for a call cancelled while still queued, never
+      // sent; the test cancels no such call: its only cancellation is a stream being read.)
+      const lookups = prometheusSeries(METRICS.cacheLookups, config.prometheus.naming).name;
+      const answeredByCache = await value(
+        `sum(${lookups}{job="${job()}", ${labelName(ATTR.cacheResult)}=~"hit|coalesced"})`,
+        at1,
       );
+      expect(answeredByCache, context()).toBeGreaterThan(0);
+      expect(
+        (await value(`sum(${requests}{job="${job()}", ${sent}})`, at1)) - answeredByCache,
+        context(),
+      ).toBe(served);
 
       // The measured phase, from the raw counters: exact.
       expect(measured.requests).toBeGreaterThan(REQUESTS_PER_SECOND * 5);
@@ -472,6 +583,111 @@ function suite(binaries: ServiceBinaries): void {
       const allTokensDelta = await delta(`sum(${tokens}{job="${job()}"})`);
       const tokensRecorded = await recorded(names.tokens);
       expect(Math.abs(tokensRecorded / allTokensDelta - 1), context()).toBeLessThan(0.2);
+    }, 30_000);
+
+    it('answers repeated deterministic calls from the response cache, and evicts past its bound', async () => {
+      const at1 = measured.t1 / 1000;
+      const value = async (expr: string) => (await api().value(expr, at1)) ?? 0;
+      const naming = config.prometheus.naming;
+      const lookups = prometheusSeries(METRICS.cacheLookups, naming).name;
+      const result = labelName(ATTR.cacheResult);
+      const count = (r: string) =>
+        value(`sum(${lookups}{job="${job()}", ${LANE}="latency", ${result}="${r}"})`);
+      const [hit, coalesced, miss] = [
+        await count('hit'),
+        await count('coalesced'),
+        await count('miss'),
+      ];
+      const { concurrent, repeats, fillers } = CACHE_ROUND;
+      const rounds = ROUNDS.length;
+      // Per round and kind (unary, stream): one miss and `concurrent − 1` coalesced calls, then
+      // `repeats` calls after it: hits, or coalesced if one arrives before the store's write has
+      // landed (the flight stays joinable until then), so only their sum is fixed. The fillers
+      // all miss. Every other interactive call of the test has no temperature: `bypass`.
+      expect({ answered: hit + coalesced, miss }, context()).toEqual({
+        answered: rounds * 2 * (concurrent - 1 + repeats),
+        miss: rounds * (2 + fillers),
+      });
+      expect(hit, context()).toBeGreaterThan(0);
+      expect(coalesced, context()).toBeGreaterThan(0);
+      // The memory store: bytes held within its bound, and the fillers evicted older entries.
+      const size = await value(
+        `sum(${prometheusSeries(METRICS.cacheSize, naming).name}{job="${job()}", ${LANE}="latency"})`,
+      );
+      expect(size, context()).toBeGreaterThan(0);
+      expect(size, context()).toBeLessThanOrEqual(CACHE_MAX_BYTES);
+      const evictions = await value(
+        `sum(${prometheusSeries(METRICS.cacheEvictions, naming).name}{job="${job()}", ${LANE}="latency"})`,
+      );
+      expect(evictions, context()).toBeGreaterThan(0);
+    }, 30_000);
+
+    it('runs a parallel job and a batch-api job to one result per input line', async () => {
+      const at1 = measured.t1 / 1000;
+      const value = async (expr: string) => (await api().value(expr, at1)) ?? 0;
+      const naming = config.prometheus.naming;
+      const lines = Array.from({ length: JOB_LINES }, (_, i) => i + 1);
+      expect(jobs.map((j) => `${j.mode}-${j.round}`).sort(), context()).toEqual(
+        ROUNDS.flatMap((r) => JOB_MODES.map((m) => `${m}-${r}`)).sort(),
+      );
+      for (const { round, mode, outcome } of jobs) {
+        const { summary, results } = outcome;
+        const what = `${mode} job of round ${round}: ${JSON.stringify(results)}`;
+        expect(summary, what).toMatchObject({
+          done: JOB_LINES,
+          failed: 0,
+          written: JOB_LINES,
+          resumed: false,
+        });
+        // Exactly one result per input line, each under its line's id, none an error.
+        const ordered =
+          mode === 'batch-api' ? results : [...results].sort((a, b) => a.line - b.line);
+        expect(
+          ordered.map((r) => r.line),
+          what,
+        ).toEqual(lines);
+        expect(
+          ordered.map((r) => r.id),
+          what,
+        ).toEqual(lines.map((n) => `${mode}-${round}-${n}`));
+        expect(
+          results.filter((r) => r.error !== undefined),
+          what,
+        ).toEqual([]);
+      }
+      // The job items counter: every line of every job, completed.
+      const items = prometheusSeries(METRICS.jobItems, naming).name;
+      const state = labelName(ATTR.itemState);
+      expect(
+        await value(`sum(${items}{job="${job()}", ${LANE}="throughput", ${state}="completed"})`),
+        context(),
+      ).toBe(jobs.length * JOB_LINES);
+      expect(await value(`sum(${items}{job="${job()}", ${state}="failed"})`), context()).toBe(0);
+      // The Batch API metrics: one inline batch per batch-api job (one chunk, one model), seen
+      // through to `succeeded`, and each of its requests succeeded.
+      const batchJobs = jobs.filter((j) => j.mode === 'batch-api').length;
+      const batchState = labelName(ATTR.batchState);
+      const batches = prometheusSeries(METRICS.batchJobs, naming).name;
+      const batchRequests = prometheusSeries(METRICS.batchRequests, naming).name;
+      expect(env.emulator.stats().batchesCreated, context()).toBe(batchJobs);
+      expect(
+        {
+          waiting: await value(`sum(${batches}{job="${job()}", ${batchState}=~"pending|running"})`),
+          succeeded: await value(`sum(${batches}{job="${job()}", ${batchState}="succeeded"})`),
+          requestsSucceeded: await value(
+            `sum(${batchRequests}{job="${job()}", ${batchState}="succeeded"})`,
+          ),
+          requestsOther: await value(
+            `sum(${batchRequests}{job="${job()}", ${batchState}!="succeeded"})`,
+          ),
+        },
+        context(),
+      ).toEqual({
+        waiting: 0,
+        succeeded: batchJobs,
+        requestsSucceeded: batchJobs * JOB_LINES,
+        requestsOther: 0,
+      });
     }, 30_000);
 
     it('exports spans over OTLP with the GenAI attributes and no API key', async () => {

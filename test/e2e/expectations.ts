@@ -1,7 +1,7 @@
 /**
  * What the end-to-end test expects to find missing, and why. Every entry is asserted exactly: a
  * query or series listed here that starts returning data fails the test too, so the lists shrink
- * as the cache, hedging, the fallback model and Batch API jobs land, and never hide a regression.
+ * as hedging and the fallback model land, and never hide a regression.
  */
 import type { Lane, MetricKey } from '@gemini-lanes/core';
 
@@ -13,10 +13,6 @@ export type SeriesExpectation =
   | { present: true }
   /** No series at all, for this reason. */
   | { absent: string };
-
-const NO_BATCH_API_JOB =
-  'no Batch API job runs yet: the throughput lane has no batch-api job mode (issue: job runner, batch-api)';
-const NO_CACHE = 'the latency lane has no response cache yet (lanes.latency.cache)';
 
 /**
  * Every metric of core's catalog (`satisfies Record<MetricKey, …>`: a metric added to the catalog
@@ -40,8 +36,10 @@ export const SERIES_EXPECTATIONS = {
   concurrencyLimit: { lanes: ['latency', 'throughput'] },
   quotaUtilization: { lanes: ['latency', 'throughput'] },
   cacheLookups: { lanes: ['latency', 'throughput'] },
-  cacheSize: { absent: NO_CACHE },
-  cacheEvictions: { absent: NO_CACHE },
+  // The memory store of the latency lane's response cache; the cache traffic's fillers exceed
+  // its small test bound (`lanes.latency.cache.maxBytes`), so older entries are evicted.
+  cacheSize: { lanes: ['latency'] },
+  cacheEvictions: { lanes: ['latency'] },
   retries: { lanes: ['latency', 'throughput'] },
   hedges: { absent: 'the latency lane does not hedge yet (lanes.latency.hedging)' },
   fallbacks: {
@@ -51,24 +49,17 @@ export const SERIES_EXPECTATIONS = {
   tokens: { lanes: ['latency', 'throughput'] },
   cost: { lanes: ['latency', 'throughput'] },
   routed: { lanes: ['latency', 'throughput'] },
-  batchJobs: { absent: NO_BATCH_API_JOB },
-  batchRequests: { absent: NO_BATCH_API_JOB },
+  // Recorded by the batch runner of the batch-api jobs, without a lane label.
+  batchJobs: { present: true },
+  batchRequests: { present: true },
   jobItems: { lanes: ['latency', 'throughput'] },
 } as const satisfies Record<MetricKey, SeriesExpectation>;
-
-const NAN_FROM_ZEROS =
-  'only the pre-initialised zero counters exist, so the ratio is 0/0 = NaN (Grafana shows no value)';
 
 /**
  * Dashboard queries (`<dashboard uid> › <panel title> › <refId>`) that return no data, or only
  * NaN, for the test's traffic, with the reason. Every other query must return data.
  */
-export const EXPECTED_EMPTY_QUERIES: Readonly<Record<string, string>> = {
-  'gemini-lanes-latency › Cache hit ratio › A': `${NO_CACHE}: ${NAN_FROM_ZEROS}`,
-  'gemini-lanes-latency › Cache hit ratio › B': `${NO_CACHE}: ${NAN_FROM_ZEROS}`,
-  'gemini-lanes-throughput › Batch API jobs by state › A': NO_BATCH_API_JOB,
-  'gemini-lanes-throughput › Batch API requests by final state › A': NO_BATCH_API_JOB,
-};
+export const EXPECTED_EMPTY_QUERIES: Readonly<Record<string, string>> = {};
 
 /** Recording rules (`<record>{<rule labels>}`) expected to record nothing, with the reason. */
 export const EXPECTED_SILENT_RECORDS: Readonly<Record<string, string>> = {};

@@ -1,4 +1,11 @@
-import type { Router, RouterCallOptions } from '@gemini-lanes/lanes';
+import { readFile, writeFile } from 'node:fs/promises';
+import type {
+  JobSummary,
+  Router,
+  RouterCallOptions,
+  ThroughputLane,
+  ThroughputRunOptions,
+} from '@gemini-lanes/lanes';
 
 /** The kinds of interactive call the driver makes. */
 export type CallKind = 'stream' | 'unary' | 'count_tokens';
@@ -254,5 +261,143 @@ export async function faultedCall(
     ledger.record(`faulted_${hint}`);
   } catch (error) {
     ledger.record(`faulted_${hint}`, error);
+  }
+}
+
+/**
+ * A deterministic interactive call: `temperature: 0` makes it cacheable by the latency lane's
+ * response cache (an unset temperature is Gemini's default 1.0, looked up as `bypass`), and
+ * `tenant` scopes its cache entry. Failures are recorded, never thrown.
+ */
+export async function deterministicCall(
+  router: Router,
+  model: string,
+  kind: 'stream' | 'unary',
+  contents: string,
+  ledger: TrafficLedger,
+  tenant: string,
+): Promise<void> {
+  const params = { model, contents, config: { temperature: 0 } };
+  const options: RouterCallOptions = { hint: 'interactive', tenant };
+  const label = `cached_${kind}`;
+  try {
+    if (kind === 'stream') {
+      for await (const _chunk of router.generateContentStream(params, options)) {
+        // Read every chunk: a stream is stored only once it completed cleanly.
+      }
+    } else {
+      await router.generateContent(params, options);
+    }
+    ledger.record(label);
+  } catch (error) {
+    ledger.record(label, error);
+  }
+}
+
+/** What one `cacheRound` asks of the latency lane's response cache, by lookup result. */
+export interface CacheRoundShape {
+  /** Identical concurrent calls per kind: the first misses, the others join it (`coalesced`). */
+  concurrent: number;
+  /** Identical calls per kind after the first answer was stored: each a `hit`. */
+  repeats: number;
+  /** Distinct deterministic unary calls (each a `miss`, then stored), to fill the memory store past its bound. */
+  fillers: number;
+}
+
+export const CACHE_ROUND: CacheRoundShape = { concurrent: 4, repeats: 2, fillers: 32 };
+
+/** Unary fillers started at once: well inside the lane's 16 slots. */
+const FILLER_CONCURRENCY = 8;
+
+/**
+ * Cache traffic, for one round (each round's prompts are its own, so its first calls miss):
+ * for unary calls and for streams, `concurrent` identical calls at once (one miss making the
+ * upstream call, the rest coalesced onto it), then `repeats` identical calls one after the
+ * other (hits: answered from the store, no upstream call); then `fillers` distinct unary calls
+ * whose answers fill the memory store past `lanes.latency.cache.maxBytes`, so the least
+ * recently used entries are evicted.
+ */
+export async function cacheRound(
+  router: Router,
+  model: string,
+  round: number,
+  ledger: TrafficLedger,
+  shape: CacheRoundShape = CACHE_ROUND,
+): Promise<void> {
+  const tenant = 'e2e-tenant';
+  for (const kind of ['unary', 'stream'] as const) {
+    const contents = `Round ${round}, cached ${kind}: name three primary colours.`;
+    await Promise.all(
+      Array.from({ length: shape.concurrent }, () =>
+        deterministicCall(router, model, kind, contents, ledger, tenant),
+      ),
+    );
+    for (let i = 0; i < shape.repeats; i++) {
+      await deterministicCall(router, model, kind, contents, ledger, tenant);
+    }
+  }
+  for (let start = 0; start < shape.fillers; start += FILLER_CONCURRENCY) {
+    await Promise.all(
+      Array.from({ length: Math.min(FILLER_CONCURRENCY, shape.fillers - start) }, (_, i) =>
+        deterministicCall(
+          router,
+          model,
+          'unary',
+          `Round ${round}, filler ${start + i}: define one term of queueing theory.`,
+          ledger,
+          tenant,
+        ),
+      ),
+    );
+  }
+}
+
+/** A small JSONL job input: `lines` generate requests for `model`, ids `<tag>-1`, `<tag>-2`, … */
+export async function writeJobInput(
+  path: string,
+  lines: number,
+  model: string,
+  tag: string,
+): Promise<void> {
+  const body = Array.from({ length: lines }, (_, i) =>
+    JSON.stringify({
+      id: `${tag}-${i + 1}`,
+      request: { model, contents: `${tag} document ${i + 1}: extract the named entities.` },
+    }),
+  );
+  await writeFile(path, `${body.join('\n')}\n`);
+}
+
+/** How a job ended: its summary and the result lines of its output. */
+export interface JobOutcome {
+  summary: JobSummary;
+  results: Array<{ id: string; line: number; error?: { type: string } }>;
+}
+
+/**
+ * Runs one JSONL job through the throughput lane (`mode: 'parallel'`: each line through the
+ * lane's `generateContent`; `'batch-api'`: the lines as Batch API batches, polled every
+ * `pollIntervalMs`) and reads its output back. A job that fails to finish throws.
+ */
+export async function runLaneJob(
+  throughput: ThroughputLane,
+  input: string,
+  output: string,
+  options: Pick<ThroughputRunOptions, 'mode' | 'pollIntervalMs' | 'maxPollIntervalMs'>,
+  ledger: TrafficLedger,
+): Promise<JobOutcome> {
+  const label = `job_${options.mode ?? 'parallel'}`;
+  try {
+    const summary = await throughput.run(input, { ...options, output, fsync: false }).done;
+    const text = await readFile(output, 'utf8');
+    const results = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as JobOutcome['results'][number]);
+    ledger.record(label);
+    return { summary, results };
+  } catch (error) {
+    ledger.record(label, error);
+    throw error;
   }
 }
