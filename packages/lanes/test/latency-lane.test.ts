@@ -325,6 +325,30 @@ describe('latency lane against the emulator', () => {
     expect(heard).toEqual(['latency']);
   });
 
+  it('tells the shared limiter when the quota refuses interactive work', async () => {
+    const h = metricsHarness({
+      lanes: {
+        latency: { models: [model], pool: { prewarm: 0 } },
+        throughput: { models: [model] },
+      },
+      quota: { models: { [model]: { rpm: 1, inputTpm: 100_000, rpd: 1000 } } },
+    });
+    const quota = createQuotaLimiter(h.config.quota);
+    const heard: string[] = [];
+    quota.onPressure((signal) => heard.push(signal.reason));
+    const l = createLatencyLane(h.config.lanes.latency, {
+      apiKey: 'test-key',
+      baseUrl: fast.url,
+      quota,
+    });
+    lanes.push(l);
+    await l.generateContent(prompt('fits'));
+    await expect(l.generateContent(prompt('over the quota'))).rejects.toBeInstanceOf(
+      QuotaExhaustedError,
+    );
+    expect(heard).toEqual(['quota']);
+  });
+
   it('refuses a per-call deadline that is not a positive number, naming it', async () => {
     const { lane: l } = lane(fast.url, {
       lanes: { latency: { models: [model], pool: { prewarm: 0 } } },

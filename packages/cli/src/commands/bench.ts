@@ -28,7 +28,7 @@ export function listBenchmarks(dir: string): string[] {
 }
 
 /** Benchmarks left out of a run of everything: they take long and are run by name. */
-const ON_REQUEST = new Set(['job-scale']);
+const ON_REQUEST = new Set(['job-scale', 'separation']);
 
 function runOne(
   file: string,
@@ -58,8 +58,8 @@ export const benchCommand: Command = {
   description: `Runs the benchmarks under test/bench of the gemini-lanes checkout this directory is in,
 one after another, each side by side with its baselines against an emulator in its own process.
 Each prints medians and ratios and writes JSON and Markdown into test/bench/results/. Without
-names it runs every benchmark but the long ones (job-scale: a 1,000,000-line job), which run by
-name (or as node test/bench/job-scale.ts --lines 50000 for a smaller one). Build first (pnpm build): the benchmarks import the packages' dist/. Exit code: 0 when
+names it runs every benchmark but the long ones (job-scale: a 1,000,000-line job; separation:
+the 20-minute workload-separation experiment), which run by name (or as node test/bench/job-scale.ts --lines 50000 for a smaller one). Build first (pnpm build): the benchmarks import the packages' dist/. Exit code: 0 when
 every benchmark ran, 1 when one failed (it does not judge the figures against targets).`,
   options: {
     quick: {

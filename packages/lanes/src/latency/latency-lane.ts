@@ -599,6 +599,8 @@ class LatencyLaneImpl implements LatencyLane {
         slot.release();
         call.dispose();
         if (error instanceof QuotaExhaustedError) {
+          // The shared quota refused interactive work: the throughput lane should leave room.
+          this.#reportPressure('quota', call.model);
           guard('rejection metric', () =>
             this.#telemetry?.instruments.rejections.add(1, {
               [ATTR.lane]: 'latency',

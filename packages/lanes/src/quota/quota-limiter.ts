@@ -77,12 +77,13 @@ export interface QuotaPermit {
 /**
  * A sign that the latency lane is short of headroom: its queue wait rose past half its
  * deadline (`queue_wait`), the upstream answered it with 429 (`rate_limited`), or the upstream
- * answered it slower than 80 % of its SLA threshold (`latency`: the upstream is loaded). The
+ * answered it slower than 80 % of its SLA threshold (`latency`: the upstream is loaded), or the
+ * shared quota refused it (`quota`). The
  * throughput lane backs off when it hears one.
  */
 export interface PressureSignal {
   lane: Lane;
-  reason: 'queue_wait' | 'rate_limited' | 'latency';
+  reason: 'queue_wait' | 'rate_limited' | 'latency' | 'quota';
   model?: string | undefined;
   atMs: number;
 }
