@@ -288,7 +288,7 @@ describe('QuotaLimiter', () => {
 
 describe('QuotaLimiter pacing of the throughput lane', () => {
   it("spreads the lane's share over the minute instead of taking it at once, and never paces the latency lane", async () => {
-    // 600 rpm, no reserve: the throughput lane may send 10 a second; a burst of 10% is 60.
+    // 600 rpm, no reserve: the throughput lane may send 10 a second; a burst of 25 % is 150.
     const clock = new ManualClock(1_000_000);
     const limiter = createQuotaLimiter(
       defineConfig({
@@ -301,7 +301,7 @@ describe('QuotaLimiter pacing of the throughput lane', () => {
     );
     let taken = 0;
     while ((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok) taken++;
-    expect(taken).toBe(60);
+    expect(taken).toBe(150);
     expect(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).toEqual({
       ok: false,
       dimension: 'rpm',
@@ -314,7 +314,7 @@ describe('QuotaLimiter pacing of the throughput lane', () => {
     // The latency lane is not paced: it may take the rest of the window at once.
     let latency = 0;
     while ((await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 1 })).ok) latency++;
-    expect(latency).toBe(600 - 70);
+    expect(latency).toBe(600 - 160);
   });
 
   it('gives a refunded request back to the pacer', async () => {
@@ -328,9 +328,9 @@ describe('QuotaLimiter pacing of the throughput lane', () => {
       }).quota,
       { clock },
     );
-    // Burst of 10 % of 60: 6 requests.
+    // Burst of 25 % of 60: 15 requests.
     const permits: QuotaPermit[] = [];
-    for (let i = 0; i < 6; i++)
+    for (let i = 0; i < 15; i++)
       permits.push(ok(await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })));
     expect((await limiter.tryAcquire({ model, lane: 'throughput', inputTokens: 1 })).ok).toBe(
       false,

@@ -47,8 +47,8 @@ export interface QuotaLimiterOptions {
   /** Wall-clock milliseconds; replicas sharing a Redis store must have synchronised clocks. */
   clock?: Clock;
   /**
-   * The throughput lane's burst, as a share of its per-minute quota (default 0.1: six seconds'
-   * worth): beyond it, the lane is paced to its share per minute, evenly, instead of taking the
+   * The throughput lane's burst, as a share of its per-minute quota (default 0.25: fifteen
+   * seconds' worth, so a small job runs at once): beyond it, the lane is paced to its share per minute, evenly, instead of taking the
    * whole share at a window's start and stalling until it ages out. 1 turns pacing off.
    */
   throughputBurstShare?: number;
@@ -116,7 +116,7 @@ export class UnknownQuotaModelError extends GeminiLanesError {
 
 const wallClock: Clock = { now: () => Date.now() };
 const MINUTE_MS = 60_000;
-const DEFAULT_BURST_SHARE = 0.1;
+const DEFAULT_BURST_SHARE = 0.25;
 
 /**
  * What the throughput lane may fill each window to: the quota less the latency lane's reserved
