@@ -272,7 +272,7 @@ describe('gemini-lanes run', () => {
     const out = await run(['--help']);
     expect(out.code).toBe(ExitCode.ok);
     expect(out.stdout).toContain(
-      'Usage: gemini-lanes run <input.jsonl> --out <results.jsonl> [--config <file>] [--checkpoint <file>] [--no-resume|--overwrite] [--emulator] [--model <m>]',
+      'Usage: gemini-lanes run <input.jsonl> --out <results.jsonl> [--config <file>] [--checkpoint <file>] [--no-resume|--overwrite] [--mode parallel|batch-api] [--emulator] [--model <m>]',
     );
     expect(out.stdout).toContain('To try it without one, --emulator');
     expect(out.stdout).toContain('Exit codes: 0 the job completed');

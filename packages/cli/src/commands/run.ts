@@ -405,7 +405,7 @@ export function createRunCommand(hooks: RunCommandHooks = {}): Command {
     summary:
       'Run a JSONL file of requests through the throughput lane, with a checkpoint to resume from.',
     usage:
-      'run <input.jsonl> --out <results.jsonl> [--config <file>] [--checkpoint <file>] [--no-resume|--overwrite] [--emulator] [--model <m>]',
+      'run <input.jsonl> --out <results.jsonl> [--config <file>] [--checkpoint <file>] [--no-resume|--overwrite] [--mode parallel|batch-api] [--emulator] [--model <m>]',
     description: `Each input line is {"id": "...", "request": {"model": "...", "contents": ..., "config": {...}}}
 (the @google/genai generateContent parameters). Each is sent through the throughput lane built
 from the configuration (adaptive concurrency, retries with backoff, the quota in quota.models:
