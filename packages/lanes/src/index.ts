@@ -23,14 +23,13 @@ export {
 } from './latency/admission-queue.js';
 export {
   createLatencyLane,
-  GEMINI_API_ORIGIN,
   type LatencyCallOptions,
   type LatencyLane,
   type LatencyLaneOptions,
-  MissingApiKeyError,
   MissingCacheStoreError,
 } from './latency/latency-lane.js';
 export { estimateInputTokens } from './latency/token-estimate.js';
+export { GEMINI_API_ORIGIN, MissingApiKeyError } from './pool/lane-client.js';
 export {
   LaneConnectionPool,
   type LaneConnectionPoolOptions,

@@ -14,12 +14,12 @@ import {
   RequestTimeoutError,
   systemClock,
 } from '@gemini-lanes/core';
-import { guard, instrumentGenAI, type Telemetry } from '@gemini-lanes/otel';
-import {
-  type CountTokensParameters,
-  type CountTokensResponse,
-  type GenerateContentParameters,
-  type GenerateContentResponse,
+import { guard, type Telemetry } from '@gemini-lanes/otel';
+import type {
+  CountTokensParameters,
+  CountTokensResponse,
+  GenerateContentParameters,
+  GenerateContentResponse,
   GoogleGenAI,
 } from '@google/genai';
 import { diag } from '@opentelemetry/api';
@@ -27,14 +27,12 @@ import { MemoryResponseCacheStore } from '../cache/memory-response-cache-store.j
 import { RedisResponseCacheStore } from '../cache/redis-response-cache-store.js';
 import { ResponseCache } from '../cache/response-cache.js';
 import { isResponseCacheStore, type ResponseCacheStore } from '../cache/response-cache-store.js';
-import { LaneConnectionPool, type PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
+import { createLaneClient } from '../pool/lane-client.js';
+import type { LaneConnectionPool, PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
 import type { PressureSignal, QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
 import type { RedisClientLike } from '../redis/redis-commander.js';
 import { AdmissionQueue } from './admission-queue.js';
 import { estimateInputTokens } from './token-estimate.js';
-
-/** The Gemini API's public endpoint, used when the configuration names none. */
-export const GEMINI_API_ORIGIN = 'https://generativelanguage.googleapis.com';
 
 const POOL_STATES = ['connected', 'free', 'pending', 'queued', 'running'] as const;
 
@@ -120,13 +118,6 @@ export class MissingCacheStoreError extends GeminiLanesError {
   }
 }
 
-/** No API key anywhere: the lane refuses to start rather than fail every call. */
-export class MissingApiKeyError extends GeminiLanesError {
-  constructor() {
-    super('ERR_NO_API_KEY', 'no Gemini API key: pass apiKey or set GEMINI_API_KEY');
-  }
-}
-
 interface CallContext {
   model: string;
   operation: 'generate_content' | 'count_tokens';
@@ -155,34 +146,20 @@ class LatencyLaneImpl implements LatencyLane {
   #ownedCacheStore: ResponseCacheStore | undefined;
 
   constructor(config: LatencyLaneConfig, options: LatencyLaneOptions) {
-    const apiKey = options.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
-    if (!apiKey) throw new MissingApiKeyError();
+    const { client, pool, origins, apiKey } = createLaneClient(config, {
+      lane: 'latency',
+      apiKey: options.apiKey,
+      baseUrl: options.baseUrl,
+      telemetry: options.telemetry,
+      requestTimeoutMs: config.sla.timeoutMs,
+    });
     this.#config = config;
     this.#quota = options.quota;
     this.#telemetry = options.telemetry;
     this.#clock = options.clock ?? systemClock;
-    const baseUrl = options.baseUrl ?? config.endpoints[0]?.url;
-    this.#origins = [new URL(baseUrl ?? GEMINI_API_ORIGIN).origin];
-    this.#pool = new LaneConnectionPool({
-      connections: config.pool.connections,
-      prewarm: config.pool.prewarm,
-      keepAliveTimeoutMs: config.pool.keepAliveTimeoutMs,
-      keepAliveMaxTimeoutMs: config.pool.keepAliveMaxTimeoutMs,
-      connectTimeoutMs: config.pool.connectTimeoutMs,
-      requestTimeoutMs: config.sla.timeoutMs,
-    });
-    this.client = instrumentGenAI(
-      new GoogleGenAI({
-        apiKey,
-        ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
-        httpOptions: {
-          fetch: this.#pool.fetch,
-          ...(baseUrl ? { baseUrl } : {}),
-          ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
-        },
-      }),
-      { lane: 'latency', telemetry: options.telemetry },
-    );
+    this.#origins = origins;
+    this.#pool = pool;
+    this.client = client;
     const instruments = options.telemetry?.instruments;
     this.#cache = config.cache.enabled
       ? new ResponseCache(this.#cacheStore(config, options), {

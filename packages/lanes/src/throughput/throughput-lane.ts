@@ -7,12 +7,12 @@ import {
   resolvePriceTable,
   type ThroughputLaneConfig,
 } from '@gemini-lanes/core';
-import { guard, instrumentGenAI, type Telemetry } from '@gemini-lanes/otel';
-import {
-  type EmbedContentParameters,
-  type EmbedContentResponse,
-  type GenerateContentParameters,
-  type GenerateContentResponse,
+import { guard, type Telemetry } from '@gemini-lanes/otel';
+import type {
+  EmbedContentParameters,
+  EmbedContentResponse,
+  GenerateContentParameters,
+  GenerateContentResponse,
   GoogleGenAI,
 } from '@google/genai';
 import { diag } from '@opentelemetry/api';
@@ -20,9 +20,9 @@ import { runBatchJob } from '../batch/batch-job.js';
 import type { BatchApiOptions } from '../batch/batch-options.js';
 import type { Job, JobResult, RunJobOptions } from '../jobs/job-types.js';
 import { type JobInput, runJob } from '../jobs/run-job.js';
-import { GEMINI_API_ORIGIN, MissingApiKeyError } from '../latency/latency-lane.js';
 import { estimateInputTokens } from '../latency/token-estimate.js';
-import { LaneConnectionPool, type PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
+import { createLaneClient } from '../pool/lane-client.js';
+import type { LaneConnectionPool, PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
 import type { QuotaLimiter } from '../quota/quota-limiter.js';
 import { EmbeddingBatcher } from './embedding-batcher.js';
 import { type Sleep, ThroughputExecutor, validTimeout } from './throughput-executor.js';
@@ -139,34 +139,18 @@ class ThroughputLaneImpl implements ThroughputLane {
   #closed: Promise<void> | undefined;
 
   constructor(config: ThroughputLaneConfig, options: ThroughputLaneOptions) {
-    const apiKey = options.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
-    if (!apiKey) throw new MissingApiKeyError();
+    const { client, pool, origins } = createLaneClient(config, {
+      lane: 'throughput',
+      apiKey: options.apiKey,
+      baseUrl: options.baseUrl,
+      telemetry: options.telemetry,
+      requestTimeoutMs: config.timeoutMs,
+    });
     this.#config = config;
     this.#telemetry = options.telemetry;
     this.#prices = options.telemetry?.prices ?? resolvePriceTable({});
-    const baseUrl = options.baseUrl ?? config.endpoints[0]?.url;
-    const origins = [new URL(baseUrl ?? GEMINI_API_ORIGIN).origin];
-    this.#pool = new LaneConnectionPool({
-      connections: config.pool.connections,
-      prewarm: config.pool.prewarm,
-      keepAliveTimeoutMs: config.pool.keepAliveTimeoutMs,
-      keepAliveMaxTimeoutMs: config.pool.keepAliveMaxTimeoutMs,
-      connectTimeoutMs: config.pool.connectTimeoutMs,
-      requestTimeoutMs: config.timeoutMs,
-    });
-    // No `retryOptions`: the lane's own loop is the only one, so attempts are counted once.
-    this.client = instrumentGenAI(
-      new GoogleGenAI({
-        apiKey,
-        ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
-        httpOptions: {
-          fetch: this.#pool.fetch,
-          ...(baseUrl ? { baseUrl } : {}),
-          ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
-        },
-      }),
-      { lane: 'throughput', telemetry: options.telemetry },
-    );
+    this.#pool = pool;
+    this.client = client;
     this.#executor = new ThroughputExecutor({
       concurrency: config.concurrency,
       retry: config.retry,

@@ -1,0 +1,61 @@
+import type { Lane, LatencyLaneConfig } from '@gemini-lanes/core';
+import { GeminiLanesError } from '@gemini-lanes/core';
+import { instrumentGenAI, type Telemetry } from '@gemini-lanes/otel';
+import { GoogleGenAI } from '@google/genai';
+import { LaneConnectionPool } from './lane-connection-pool.js';
+
+/** The Gemini API's public endpoint, used when the configuration names none. */
+export const GEMINI_API_ORIGIN = 'https://generativelanguage.googleapis.com';
+
+/** No API key anywhere: a lane refuses to start rather than fail every call. */
+export class MissingApiKeyError extends GeminiLanesError {
+  constructor() {
+    super('ERR_NO_API_KEY', 'no Gemini API key: pass apiKey or set GEMINI_API_KEY');
+  }
+}
+
+/** What both lanes' configurations say about their upstream and connections. */
+type UpstreamConfig = Pick<LatencyLaneConfig, 'endpoints' | 'apiVersion' | 'pool'>;
+
+export interface LaneClientOptions {
+  lane: Lane;
+  apiKey: string | undefined;
+  /** Overrides `endpoints[0].url`. */
+  baseUrl: string | undefined;
+  telemetry: Telemetry | undefined;
+  /** The lane's deadline: undici's header and body timeouts, which a custom fetch must set itself. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * A lane's own instrumented `GoogleGenAI` client on its own keep-alive pool (no global
+ * dispatcher touched), the API key from the options or `GEMINI_API_KEY`/`GOOGLE_API_KEY`.
+ * No `retryOptions`: each lane's own retry policy is the only one, so attempts count once.
+ */
+export function createLaneClient(config: UpstreamConfig, options: LaneClientOptions) {
+  const apiKey = options.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
+  if (!apiKey) throw new MissingApiKeyError();
+  const baseUrl = options.baseUrl ?? config.endpoints[0]?.url;
+  const origins = [new URL(baseUrl ?? GEMINI_API_ORIGIN).origin];
+  const pool = new LaneConnectionPool({
+    connections: config.pool.connections,
+    prewarm: config.pool.prewarm,
+    keepAliveTimeoutMs: config.pool.keepAliveTimeoutMs,
+    keepAliveMaxTimeoutMs: config.pool.keepAliveMaxTimeoutMs,
+    connectTimeoutMs: config.pool.connectTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+  const client = instrumentGenAI(
+    new GoogleGenAI({
+      apiKey,
+      ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
+      httpOptions: {
+        fetch: pool.fetch,
+        ...(baseUrl ? { baseUrl } : {}),
+        ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
+      },
+    }),
+    { lane: options.lane, telemetry: options.telemetry },
+  );
+  return { client, pool, origins, apiKey };
+}
