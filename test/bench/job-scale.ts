@@ -13,7 +13,8 @@
  * 100 ms; at the end `maxRSS` from `process.resourceUsage()` (the process's high-water mark,
  * read before the output is checked). The output is then stream-read: exactly N lines, each
  * with a response, ids unique and all present (a bitmap, so checking costs no memory to speak
- * of). Temp files are deleted at the end. Results go to test/bench/results/job-scale.json and .md.
+ * of). Temp files are deleted at the end (also on Ctrl-C). Results go to
+ * test/bench/results/job-scale.json and .md (job-scale-<lines>.* for another size).
  *
  * Diagnostics: run with `node --expose-gc` and the job forces a full GC every 10 s and records
  * the live heap after it (whether memory grows with the job or only garbage waits for the
@@ -23,8 +24,8 @@
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -34,6 +35,8 @@ import { createQuotaLimiter, createThroughputLane } from '@gemini-lanes/lanes';
 import { distFingerprint } from './support/build-fingerprint.ts';
 import { emulatorStats } from './support/emulator-client.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
+import { stoppedOnInterrupt } from './support/interrupt.ts';
+import { benchTempDir } from './support/temp-dir.ts';
 
 const argv = process.argv.slice(2);
 const linesArg = argv.indexOf('--lines');
@@ -176,14 +179,17 @@ async function main(): Promise<void> {
   // Read as soon as the modules are loaded: the packages may be rebuilt while the run goes on.
   const lanesBuild = await distFingerprint('lanes');
   const before = loadavg().map((l) => round(l, 2));
-  const dir = await mkdtemp(join(tmpdir(), 'bench-job-scale-'));
+  const temp = await benchTempDir('bench-job-scale-');
+  const dir = temp.path;
   const input = join(dir, 'input.jsonl');
   const output = join(dir, 'output.jsonl');
-  const server = await startEmulatorProcess({
-    profile: 'zero',
-    seed: 12,
-    quota: { [MODEL]: QUOTA },
-  });
+  const server = stoppedOnInterrupt(
+    await startEmulatorProcess({
+      profile: 'zero',
+      seed: 12,
+      quota: { [MODEL]: QUOTA },
+    }),
+  );
   try {
     say(`job scale: ${fmt(LINES)} lines (load ${before.join(' ')})`);
     const inputBytes = await writeInput(input, LINES);
@@ -277,15 +283,20 @@ async function main(): Promise<void> {
         check.unknownIds === 0,
     };
     await mkdir(RESULTS, { recursive: true });
-    // A run with Node flags (--expose-gc, heap sizes) is a diagnostic: it keeps its own files.
-    const name = process.execArgv.length > 0 ? 'job-scale.diagnostic' : 'job-scale';
+    // A smaller job, or one with Node flags (a diagnostic), keeps its own files.
+    const name =
+      process.execArgv.length > 0
+        ? 'job-scale.diagnostic'
+        : LINES === 1_000_000
+          ? 'job-scale'
+          : `job-scale-${LINES}`;
     await writeFile(join(RESULTS, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
     await writeFile(join(RESULTS, `${name}.md`), markdown(results));
     say(`\nwrote ${join(RESULTS, `${name}.json`)} and ${name}.md\n`);
     say(markdown(results));
   } finally {
     await server.stop();
-    await rm(dir, { recursive: true, force: true });
+    await temp.remove();
   }
 }
 

@@ -45,10 +45,11 @@
  *    with the built-in `gemini-embedding-001` quota (3,000 RPM): answered calls per second,
  *    upstream requests (emulator counter), share of the RPM quota used, client CPU per call.
  *
- * Targets are reported, not asserted. Results go to test/bench/results/throughput-lane.json and .md.
+ * Targets are reported, not asserted. Results go to test/bench/results/throughput-lane.json and
+ * .md (throughput-lane.quick.* for --quick, throughput-lane.explore.* with --only or --speed).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,6 +72,8 @@ import {
   sampleEmulator,
 } from './support/emulator-client.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
+import { stoppedOnInterrupt } from './support/interrupt.ts';
+import { benchTempDir } from './support/temp-dir.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -550,6 +553,8 @@ interface ContenderSummary {
   share429: number;
   upstreamRequests: number;
   lost: number;
+  /** The most any round lost. */
+  lostMax: number;
   unfinished: number;
   wallSeconds: number;
   /** The lane's concurrency limit at the end of the median run (lane contenders). */
@@ -571,6 +576,7 @@ function summarize(list: readonly Contender[], runs: readonly RunResult[]): Cont
       share429: round(median(mine.map((r) => r.share429)), 4),
       upstreamRequests: median(mine.map((r) => r.upstreamRequests)),
       lost: median(mine.map((r) => r.lost)),
+      lostMax: Math.max(...mine.map((r) => r.lost)),
       unfinished: median(mine.map((r) => r.unfinished)),
       wallSeconds: round(median(mine.map((r) => r.wallMs)) / 1000, 1),
     };
@@ -613,19 +619,22 @@ interface QuotaScenario {
 
 async function quotaScenario(): Promise<QuotaScenario> {
   const backlog = buildBacklog(BACKLOG_MINUTES, 11);
-  const dir = await mkdtemp(join(tmpdir(), 'bench-throughput-'));
+  const temp = await benchTempDir('bench-throughput-');
+  const dir = temp.path;
   const input = join(dir, 'backlog.jsonl');
   await writeFile(
     input,
     backlog.requests.map((request, i) => `${JSON.stringify({ id: `r${i}`, request })}\n`).join(''),
   );
   const workspace: Workspace = { dir, input, runs: 0 };
-  const server = await startEmulatorProcess({
-    profile: 'default',
-    speed: SPEED,
-    seed: 8,
-    quota: { [MODEL]: QUOTA },
-  });
+  const server = stoppedOnInterrupt(
+    await startEmulatorProcess({
+      profile: 'default',
+      speed: SPEED,
+      seed: 8,
+      quota: { [MODEL]: QUOTA },
+    }),
+  );
   const list = contenders();
   const runs: RunResult[] = [];
   try {
@@ -655,7 +664,7 @@ async function quotaScenario(): Promise<QuotaScenario> {
     }
   } finally {
     await server.stop();
-    await rm(dir, { recursive: true, force: true });
+    await temp.remove();
   }
   const summaries = summarize(list, runs);
   return {
@@ -805,7 +814,9 @@ async function embedOnce(
 }
 
 async function embeddingScenario(): Promise<{ runs: EmbedRun[]; summaries: EmbedSummary[] }> {
-  const server = await startEmulatorProcess({ profile: 'default', speed: 1, seed: 9 });
+  const server = stoppedOnInterrupt(
+    await startEmulatorProcess({ profile: 'default', speed: 1, seed: 9 }),
+  );
   const runs: EmbedRun[] = [];
   try {
     say(
@@ -880,11 +891,11 @@ function markdown(r: Results): string {
     `${bests.has(s.contender) ? `**${s.contender}** (best)` : s.contender}${s.laneLimit === undefined ? '' : ` (concurrency limit at the end: ${s.laneLimit})`}`;
   const rows = q.summaries.map((s) => {
     const range = s.rounds > 1 ? ` (${pct(s.fractionRange[0])}–${pct(s.fractionRange[1])})` : '';
-    return `| ${label(s)} | ${pct(s.fraction)}${range} | ${pct(s.share429, 2)} | ${fmt(s.upstreamRequests)} | ${fmt(s.lost)} | ${fmt(s.unfinished)} | ${s.wallSeconds} |`;
+    return `| ${label(s)} | ${pct(s.fraction)}${range} | ${pct(s.share429, 2)} | ${fmt(s.upstreamRequests)} | ${fmt(s.lost)}${s.lostMax > s.lost ? ` (max ${fmt(s.lostMax)})` : ''} | ${fmt(s.unfinished)} | ${s.wallSeconds} |`;
   });
   const lane = q.summaries.find((s) => s.contender === 'lane run()');
   const targets = lane
-    ? `The lane's \`run()\` against the targets: input TPM ${pct(lane.fraction)} of the ceiling (target ≥ ${pct(TARGET_FRACTION, 0)}: ${verdict(lane.fraction >= TARGET_FRACTION)}), 429s ${pct(lane.share429, 2)} of upstream requests (target < ${pct(TARGET_429_SHARE, 0)}: ${verdict(lane.share429 < TARGET_429_SHARE)}), ${lane.lost} lost (target 0: ${verdict(lane.lost === 0)})${lane.unfinished > 0 ? `, and ${fmt(lane.unfinished)} of ${fmt(q.backlog.requests)} requests still unfinished at the deadline` : ''}.`
+    ? `The lane's \`run()\` against the targets: input TPM ${pct(lane.fraction)} of the ceiling (target ≥ ${pct(TARGET_FRACTION, 0)}: ${verdict(lane.fraction >= TARGET_FRACTION)}), 429s ${pct(lane.share429, 2)} of upstream requests (target < ${pct(TARGET_429_SHARE, 0)}: ${verdict(lane.share429 < TARGET_429_SHARE)}), ${lane.lostMax === 0 ? 'nothing lost in any round' : `${lane.lost} lost (median; ${lane.lostMax} in the worst round)`} (target 0: ${verdict(lane.lostMax === 0)})${lane.unfinished > 0 ? `, and ${fmt(lane.unfinished)} of ${fmt(q.backlog.requests)} requests still unfinished at the deadline` : ''}.`
     : '';
   const embedRows = r.embeddings.summaries.map(
     (e) =>
@@ -901,7 +912,7 @@ Emulator in its own process on 127.0.0.1; load average before / after: ${r.loadA
 (thinking on), emulator speed ${q.speed} (an emulated minute is ${round(60 / q.speed, 2)} s). Backlog: ${fmt(q.backlog.requests)} prompts,
 ${fmt(q.backlog.inputTokens)} input tokens (${q.backlog.minutesOfQuota} minutes of quota; log-normal sizes, median 3,000, p95 10,000 tokens).
 Achieved = input tokens the emulator accepted in emulated minutes ${q.firstMeasuredMinute}–${q.firstMeasuredMinute + q.measuredMinutes} (the steady state) over ${q.measuredMinutes} × the ceiling.
-Runs stop at ${q.deadlineMinutes} emulated minutes (wall s × ${round(q.speed / 60, 2)} = emulated minutes; draining the backlog at the ceiling takes a little over ${q.backlog.minutesOfQuota - 1}). Fresh emulator quota per run. Medians of ${q.rounds} round(s) (range of achieved).
+Runs stop at ${q.deadlineMinutes} emulated minutes (wall s × ${round(q.speed / 60, 2)} = emulated minutes; draining the backlog at the ceiling takes a little over ${q.backlog.minutesOfQuota - 1}). Fresh emulator quota per run. Medians of ${q.rounds} round(s) (range of achieved; most lost in one round).
 
 | contender | input TPM / ceiling (steady state) | 429s / upstream requests | upstream requests | lost | unfinished | wall s |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -930,7 +941,10 @@ async function main(): Promise<void> {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     node: process.version,
     quick,
-    command: `node test/bench/throughput-lane.ts${quick ? ' --quick' : ''}`,
+    command: [
+      'node test/bench/throughput-lane.ts',
+      ...argv.map((a) => (a.includes(' ') ? `'${a}'` : a)),
+    ].join(' '),
     lanesBuild,
     loadAverage: { before, after: loadAverage() },
     wallSeconds: round((performance.now() - began) / 1000, 1),
@@ -939,7 +953,13 @@ async function main(): Promise<void> {
   };
   await mkdir(RESULTS, { recursive: true });
   // An exploring run (--only, --speed) never overwrites the figures the README quotes.
-  const name = only || SPEED !== 60 ? 'throughput-lane.explore' : 'throughput-lane';
+  // A quick run keeps its own files too.
+  const name =
+    only || SPEED !== 60
+      ? 'throughput-lane.explore'
+      : quick
+        ? 'throughput-lane.quick'
+        : 'throughput-lane';
   await writeFile(join(RESULTS, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(RESULTS, `${name}.md`), markdown(results));
   say(`\nwrote ${join(RESULTS, `${name}.json`)} and ${name}.md (${results.wallSeconds} s)`);
