@@ -157,6 +157,23 @@ describe('ThroughputExecutor retries', () => {
     expect(runs).toEqual([6, 6, 1]);
   });
 
+  it('retries a 429 that says when to come back without drawing on the retry budget', async () => {
+    // Budget ratio 0 and a frozen clock: 10 retries of other failures in all (see above), but a
+    // burst of 429s carrying RetryInfo must not spend it and fail requests the server asked for.
+    const { call } = setup({
+      retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, budget: 0 },
+    });
+    for (let i = 0; i < 12; i++) {
+      const { promise, seen } = call([tooMany('1s'), tooMany('1s'), 'ok']);
+      await expect(promise).resolves.toBe('ok');
+      expect(seen).toEqual([1, 2, 3]);
+    }
+    // The budget is untouched: a 503 still gets its retries.
+    const { promise, seen } = call([unavailable(), 'ok']);
+    await expect(promise).resolves.toBe('ok');
+    expect(seen).toEqual([1, 2]);
+  });
+
   it.each([
     [400, 'INVALID_ARGUMENT'],
     [401, 'UNAUTHENTICATED'],

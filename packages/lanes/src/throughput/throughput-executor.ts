@@ -280,11 +280,16 @@ export class ThroughputExecutor {
           if (rateLimited || timedOut) this.#limiter.onOverload(this.#clock.now());
           const failure = timedOut ? timeoutError(timeoutMs, error) : error;
           const reason: RetryReason | undefined = timedOut ? 'timeout' : info.retryReason;
+          // A 429 that says when to come back (RetryInfo) is retried without drawing on the
+          // retry budget: waiting as told adds no load, and a burst of them from a full window
+          // would otherwise empty the budget and fail requests the server asked to see again.
+          // maxAttempts still bounds it.
+          const toldWhen = reason === 'rate_limited' && info.retryDelayMs !== undefined;
           if (
             reason === undefined ||
             attempt >= this.#retry.maxAttempts ||
             this.#closing.signal.aborted ||
-            !this.#budget.tryRetry()
+            (!toldWhen && !this.#budget.tryRetry())
           ) {
             throw failure;
           }
