@@ -36,14 +36,15 @@
  *    `RetryInfo` delays come from the emulator in real time already. Measured per run, from the
  *    emulator's counters (sampled every 20 ms): input tokens it accepted over the steady state
  *    (emulated minutes 3 to 7, after the adaptive limit's ramp and before the backlog can run
- *    dry) and over the whole run, as a fraction of the 1,000,000 ceiling; 429s as a share of
- *    upstream requests; requests lost (failed for good) and unfinished when the run's deadline
+ *    dry) as a fraction of the 1,000,000 ceiling (and per emulated minute, in the JSON); 429s as
+ *    a share of upstream requests; requests lost (failed for good) and unfinished when the run's deadline
  *    (11 emulated minutes) stopped it; wall time. The best cap of each baseline is the highest
  *    steady-state fraction among caps that lose at most 1 % of the backlog.
- * 2. Embedding micro-batching: N concurrent `lane.embedContent` calls (one text each) against the
- *    same N calls as their own `models.embedContent` on a plain client, the emulator at speed 1
- *    with the built-in `gemini-embedding-001` quota (3,000 RPM): answered calls per second,
- *    upstream requests (emulator counter), share of the RPM quota used, client CPU per call.
+ * 2. Embedding micro-batching: N (1,000 and 5,000) concurrent `lane.embedContent` calls of one
+ *    text each (768 dimensions) against the same N calls as their own `models.embedContent` on a
+ *    plain client, the emulator at speed 1 with the built-in `gemini-embedding-001` quota (3,000
+ *    RPM): answered calls per second, upstream requests (emulator counter), share of the RPM
+ *    quota used, client CPU per call; 5 alternating rounds (2 in --quick, 1,000 calls only).
  *
  * Targets are reported, not asserted. Results go to test/bench/results/throughput-lane.json and
  * .md (throughput-lane.quick.* for --quick, throughput-lane.explore.* with --only or --speed).
@@ -91,6 +92,7 @@ const EMBED_MODEL = 'gemini-embedding-001';
 const QUOTA = { rpm: 1000, inputTpm: 1_000_000, rpd: 10_000 };
 /** Emulated ms per real ms: the emulator's minute is one real second (`--speed=N` to explore). */
 const SPEED = Number(argv.find((a) => a.startsWith('--speed='))?.slice('--speed='.length) ?? 60);
+if (!(SPEED > 0)) throw new Error(`--speed must be a number > 0 (got ${SPEED})`);
 const MINUTE_REAL_MS = 60_000 / SPEED;
 /**
  * The steady state measured: emulated minutes FIRST .. FIRST + M, after the adaptive
