@@ -2,32 +2,25 @@
  * examples/observability (configuration files only, no package of its own) checked by the real
  * tools: `promtool check config` (which also checks the rule files it loads) and
  * `amtool check-config`, and the routing by `amtool config routes test`. Without the binaries
- * the tests are skipped with a note, unless CI is set: there they must run.
+ * the tests fail, naming the command that installs them (the README's test command does).
  */
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_METRICS_PORT } from '../src/index.js';
 
 const DIR = fileURLToPath(new URL('../../observability/', import.meta.url));
 const PROMTOOL = process.env.PROMTOOL_BIN ?? 'promtool';
 const AMTOOL = process.env.AMTOOL_BIN ?? 'amtool';
-const INSTALL = 'apt-get install prometheus prometheus-alertmanager';
+const INSTALL =
+  'scripts/setup.sh --services (as root), or apt-get install prometheus prometheus-alertmanager';
 
-function isCi(): boolean {
-  const ci = process.env.CI?.trim().toLowerCase();
-  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
-}
-
-/** Runs a tool in examples/observability; skips the test (fails it on CI) when it is missing. */
-function run(context: TestContext, tool: string, args: string[]) {
+/** Runs a tool in examples/observability; fails, naming the install command, when it is missing. */
+function run(tool: string, args: string[]) {
   const result = spawnSync(tool, args, { cwd: DIR, encoding: 'utf8', timeout: 30_000 });
   if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    const note = `${tool} is not installed (${INSTALL})`;
-    if (isCi()) throw new Error(`${note}; CI is set, so this check must run`);
-    process.stderr.write(`skipped: ${note}\n`);
-    context.skip(note);
+    throw new Error(`${tool} is not installed: run ${INSTALL}`);
   }
   if (result.error) throw result.error;
   return {
@@ -38,8 +31,8 @@ function run(context: TestContext, tool: string, args: string[]) {
 }
 
 describe('examples/observability', () => {
-  it('prometheus.yml is valid, and so are the generated rules it loads', (context) => {
-    const { status, output } = run(context, PROMTOOL, ['check', 'config', 'prometheus.yml']);
+  it('prometheus.yml is valid, and so are the generated rules it loads', () => {
+    const { status, output } = run(PROMTOOL, ['check', 'config', 'prometheus.yml']);
     expect(output, output).toContain('SUCCESS: 1 rule files found');
     expect(output).toMatch(
       /Checking \.\.\/\.\.\/alerts\/gemini-lanes\.rules\.yml\s+SUCCESS: \d+ rules found/,
@@ -47,15 +40,15 @@ describe('examples/observability', () => {
     expect(status, output).toBe(0);
   });
 
-  it('alertmanager.yml is valid', (context) => {
-    const { status, output } = run(context, AMTOOL, ['check-config', 'alertmanager.yml']);
+  it('alertmanager.yml is valid', () => {
+    const { status, output } = run(AMTOOL, ['check-config', 'alertmanager.yml']);
     expect(output).toContain('SUCCESS');
     expect(status, output).toBe(0);
   });
 
-  it('routes pages to the pager, tickets to the ticket queue, and the rest nowhere', (context) => {
+  it('routes pages to the pager, tickets to the ticket queue, and the rest nowhere', () => {
     const route = (label: string) =>
-      run(context, AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', label]);
+      run(AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', label]);
     expect(route('severity=critical').stdout.trim()).toBe('pager');
     expect(route('severity=warning').stdout.trim()).toBe('ticket');
     expect(route('severity=info').stdout.trim()).toBe('null');
