@@ -32,8 +32,9 @@
  *   4. separated: `createRouter` over a latency lane and a throughput lane sharing one quota
  *      limiter, interactive with `hint: 'interactive'`, batch with `hint: 'batch'`, the latency
  *      lane's reserved share (`quota.latencyReservedShare`) swept (0.05, L/2, L, L + 0.05). The limiter lets
- *      the throughput lane fill a window only to (1 − share) of the quota counting both lanes'
- *      use, so the share is the interactive traffic's burst headroom, not its budget.
+ *      the throughput lane fill a window to the quota less the larger of the share and the
+ *      latency lane's own use in it, so the share is what interactive traffic is sure to find
+ *      free, not a slice batch work loses on top of it.
  * Measured per run, over the measured window only: interactive arrivals, rejections (queue
  * deadline, lane overload, quota exhausted, upstream 429), errors, p50/p95/p99 of time to first
  * chunk and of duration (both from arrival, queue wait included; accepted requests only), input
@@ -100,9 +101,9 @@ const ROUNDS = quick ? 1 : 3;
 const LOADS = quick ? [0.3] : [0.1, 0.35, 0.6];
 const CAPS = quick ? [5] : [2, 5, 12];
 /**
- * Reserved shares tried. The limiter caps the throughput lane at (1 − share) of the quota in
- * all lanes' use together (not of its own use), so the share is the interactive traffic's burst
- * headroom, not its whole budget: batch gets at most (1 − share) × quota − interactive use.
+ * Reserved shares tried. The limiter caps the throughput lane at the quota less the larger of
+ * the share and the interactive traffic's own use: batch gets at most
+ * quota − max(share × quota, interactive use).
  */
 function sharesFor(load: number): number[] {
   if (quick) return [0.05];
@@ -935,8 +936,8 @@ Interactive: Poisson arrivals at the stated share of the input-TPM quota, ${INTE
 streaming. Batch: an endless backlog of ${BATCH_PROMPT_TOKENS}-token prompts, answers of the model's natural length (median 400
 tokens), unary. Each run: ${s.warmMinutes} emulated minute(s) of warm-up, ${s.measuredMinutes} measured; medians over ${s.rounds} round(s),
 contenders in a seeded shuffled order per round. Hybrid caps swept: ${CAPS.join(', ')}; reserved shares swept: ${LOADS.map((load) => `${sharesFor(load).join(', ')} at load ${load}`).join('; ')}.
-The quota limiter lets the throughput lane fill each window only to (1 − share) of the quota, counting every lane's use,
-so batch gets at most (1 − share) × quota − interactive use: the share is the interactive traffic's burst headroom.
+The quota limiter lets the throughput lane fill each window to the quota less the larger of the share and the latency
+lane's own use in it: batch gets at most quota − max(share × quota, interactive use).
 "Best" cap / share: the one closest to both targets, i.e. the lowest max(p95 over all arrivals / (1.05 × set-up 1's),
 batch target / batch TPM), a p95 over all arrivals being infinite when more than 5 % were refused (then the fewest refusals
 win); ties to the higher batch throughput. Samples per run: about 80 interactive arrivals at 10 % load, 290 at 35 %, 490 at

@@ -41,9 +41,12 @@ export const SERIES_EXPECTATIONS = {
   cacheSize: { lanes: ['latency'] },
   cacheEvictions: { lanes: ['latency'] },
   retries: { lanes: ['latency', 'throughput'] },
-  hedges: { absent: 'the latency lane does not hedge yet (lanes.latency.hedging)' },
+  hedges: { absent: 'the test configuration does not enable hedging (lanes.latency.hedging)' },
   fallbacks: {
-    absent: 'the latency lane has no fallback model yet (lanes.latency.fallbackModel)',
+    absent: 'the test configuration has no fallback model (lanes.latency.fallbackModel)',
+  },
+  endpointEjections: {
+    absent: 'the test service has one endpoint, and the lane never ejects its last one',
   },
   poolConnections: { lanes: ['latency', 'throughput'] },
   tokens: { lanes: ['latency', 'throughput'] },
@@ -59,7 +62,14 @@ export const SERIES_EXPECTATIONS = {
  * Dashboard queries (`<dashboard uid> › <panel title> › <refId>`) that return no data, or only
  * NaN, for the test's traffic, with the reason. Every other query must return data.
  */
-export const EXPECTED_EMPTY_QUERIES: Readonly<Record<string, string>> = {};
+export const EXPECTED_EMPTY_QUERIES: Readonly<Record<string, string>> = {
+  'gemini-lanes-latency › Hedges and fallbacks › A':
+    'the test configuration does not enable hedging (lanes.latency.hedging)',
+  'gemini-lanes-latency › Hedges and fallbacks › B':
+    'the test configuration has no fallback model (lanes.latency.fallbackModel)',
+  'gemini-lanes-latency › Endpoint ejections › A':
+    'the test service has one endpoint, and the lane never ejects its last one',
+};
 
 /** Recording rules (`<record>{<rule labels>}`) expected to record nothing, with the reason. */
 export const EXPECTED_SILENT_RECORDS: Readonly<Record<string, string>> = {};

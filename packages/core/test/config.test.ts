@@ -309,6 +309,7 @@ describe('cross-field rules', () => {
       issuesOf({
         lanes: {
           latency: {
+            concurrency: 2,
             pool: { connections: 2, prewarm: 4 },
             hedging: { enabled: true, minDelayMs: 20_000 },
           },
@@ -317,6 +318,39 @@ describe('cross-field rules', () => {
     ).toEqual([
       'lanes.latency.pool.prewarm must be <= lanes.latency.pool.connections (4 > 2)',
       'lanes.latency.hedging.minDelayMs must be < lanes.latency.sla.timeoutMs (20000 ≥ 10000)',
+    ]);
+  });
+
+  it('keeps a fixed hedge delay between minDelayMs and the deadline', () => {
+    expect(
+      issuesOf({
+        lanes: { latency: { hedging: { enabled: true, minDelayMs: 100, delayMs: 50 } } },
+      }),
+    ).toEqual([
+      'lanes.latency.hedging.minDelayMs must be <= lanes.latency.hedging.delayMs (100 > 50)',
+    ]);
+    expect(
+      issuesOf({ lanes: { latency: { hedging: { enabled: true, delayMs: 10_000 } } } }),
+    ).toEqual([
+      'lanes.latency.hedging.delayMs must be < lanes.latency.sla.timeoutMs (10000 ≥ 10000)',
+    ]);
+    // A disabled hedge is not checked.
+    expect(validateConfig({ lanes: { latency: { hedging: { delayMs: 10_000 } } } }).ok).toBe(true);
+  });
+
+  it('admits no more latency-lane requests than the pool has connections', () => {
+    expect(
+      issuesOf({ lanes: { latency: { concurrency: 48, pool: { connections: 32 } } } }),
+    ).toEqual(['lanes.latency.concurrency must be <= lanes.latency.pool.connections (48 > 32)']);
+  });
+
+  it('keeps the first ejection within the longest', () => {
+    expect(
+      issuesOf({
+        lanes: { latency: { endpointHealth: { ejectionMs: 60_000, maxEjectionMs: 30_000 } } },
+      }),
+    ).toEqual([
+      'lanes.latency.endpointHealth.ejectionMs must be <= lanes.latency.endpointHealth.maxEjectionMs (60000 > 30000)',
     ]);
   });
 

@@ -212,6 +212,70 @@ function cacheHitRatio(ctx: DashboardContext) {
   });
 }
 
+function hedgesAndFallbacks(ctx: DashboardContext) {
+  const { config } = ctx;
+  const scope: QueryScope = { config, lane: 'variable', model: 'any' };
+  const { hedging, fallbackModel } = config.lanes.latency;
+  const requests = sumBy(
+    [ATTR.lane],
+    rate(selector(scope, 'requests', 'value', [equals(ATTR.operationName, GENERATE_CONTENT)])),
+  );
+  const hedgingText = hedging.enabled
+    ? `Hedging is on (lanes.latency.hedging): after ${hedging.delayMs === undefined ? `the observed ${quantileName(hedging.percentile)} of time to first chunk (at least ${hedging.minDelayMs} ms)` : `${hedging.delayMs} ms`}, at most ${percent(hedging.maxShare)} of streams.`
+    : 'Hedging is off in this configuration (lanes.latency.hedging.enabled), so no hedge line appears.';
+  const fallbackText =
+    fallbackModel === undefined
+      ? 'No fallback model is configured (lanes.latency.fallbackModel), so no fallback line appears.'
+      : `Fallback model: ${fallbackModel} (lanes.latency.fallbackModel).`;
+  return timeseriesPanel(ctx, {
+    title: 'Hedges and fallbacks',
+    shows: `Second attempts as a share of the lane's generate_content requests: hedges by outcome (won: the hedge delivered the first chunk first), and requests sent to the fallback model by why the primary was skipped (queue: the shared quota would hold it too long; rate_limited: 429; overloaded: 503). ${hedgingText} ${fallbackText}`,
+    healthy: `hedges near the configured share at most, and a fair share of them won (a hedge that never wins only costs quota); fallbacks near 0: a steady stream means the primary model's quota or capacity is too small.`,
+    unit: 'percentunit',
+    width: 12,
+    targets: [
+      {
+        expr: shareOf(
+          sumBy([ATTR.lane, ATTR.hedgeOutcome], rate(selector(scope, 'hedges', 'value'))),
+          [ATTR.hedgeOutcome],
+          requests,
+        ),
+        legend: `hedge ${legendOf(ATTR.hedgeOutcome)} ${legendOf(ATTR.lane)}`,
+      },
+      {
+        expr: shareOf(
+          sumBy([ATTR.lane, ATTR.fallbackReason], rate(selector(scope, 'fallbacks', 'value'))),
+          [ATTR.fallbackReason],
+          requests,
+        ),
+        legend: `fallback ${legendOf(ATTR.fallbackReason)} ${legendOf(ATTR.lane)}`,
+      },
+    ],
+  });
+}
+
+function endpointEjections(ctx: DashboardContext) {
+  const { config } = ctx;
+  const scope: QueryScope = { config, lane: 'variable', model: 'any' };
+  const { endpoints, endpointHealth } = config.lanes.latency;
+  return timeseriesPanel(ctx, {
+    title: 'Endpoint ejections',
+    shows: `Upstream endpoints taken out of rotation, per second, by server: ${endpointHealth.ejectAfterFailures} failures in a row (5xx, resets, timeouts) eject one for ${endpointHealth.ejectionMs / 1000} s, doubled for each ejection in a row up to ${endpointHealth.maxEjectionMs / 1000} s (lanes.latency.endpointHealth). Configured endpoints: ${count(endpoints.length)}${endpoints.length < 2 ? '; with fewer than two the lane never ejects, so this panel stays empty' : ''}.`,
+    healthy: `0; an endpoint ejected again and again is failing, and its traffic is on the others.`,
+    unit: 'short',
+    width: 12,
+    targets: [
+      {
+        expr: sumBy(
+          [ATTR.lane, ATTR.serverAddress, ATTR.serverPort],
+          rate(selector(scope, 'endpointEjections', 'value')),
+        ),
+        legend: legendOf(ATTR.lane, ATTR.serverAddress, ATTR.serverPort),
+      },
+    ],
+  });
+}
+
 /** The latency lane's dashboard: its SLO first, then latency symptoms, then their causes. */
 export function latencyDashboard(ctx: DashboardContext): dashboard.Dashboard {
   const { window } = ctx.config.slos.latency;
@@ -244,6 +308,10 @@ export function latencyDashboard(ctx: DashboardContext): dashboard.Dashboard {
       {
         title: 'Causes: capacity, connections and cache',
         panels: [concurrencyPanel(ctx, 8), poolConnections(ctx), cacheHitRatio(ctx)],
+      },
+      {
+        title: 'Tail levers: hedges, fallbacks and endpoints',
+        panels: [hedgesAndFallbacks(ctx), endpointEjections(ctx)],
       },
     ],
   });

@@ -153,6 +153,7 @@ describe('buildDashboards: structure every dashboard shares', () => {
       'Symptoms: latency, errors and shedding',
       'Causes: admission queue',
       'Causes: capacity, connections and cache',
+      'Tail levers: hedges, fallbacks and endpoints',
     ]);
     expect(rowsOf(dashboards[THROUGHPUT])[0]).toBe('Symptoms: throughput');
     expect(

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import {
   LaneOverloadedError,
   QueueTimeoutError,
@@ -5,6 +6,12 @@ import {
   RequestTimeoutError,
 } from '@gemini-lanes/core';
 import { type EmulatorHandle, startEmulator } from '@gemini-lanes/emulator';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLatencyLane,
@@ -374,7 +381,7 @@ describe('latency lane against the emulator', () => {
     expect(l.stats().pool.connected).toBeGreaterThanOrEqual(3);
   });
 
-  it('refuses to start without an API key, and never puts the key in an error', async () => {
+  it('refuses to start without an API key', () => {
     const saved = { g: process.env.GEMINI_API_KEY, o: process.env.GOOGLE_API_KEY };
     delete process.env.GEMINI_API_KEY;
     delete process.env.GOOGLE_API_KEY;
@@ -385,13 +392,85 @@ describe('latency lane against the emulator', () => {
       if (saved.g !== undefined) process.env.GEMINI_API_KEY = saved.g;
       if (saved.o !== undefined) process.env.GOOGLE_API_KEY = saved.o;
     }
-    const { lane: l } = lane(fast.url, {
-      lanes: { latency: { models: [model], pool: { prewarm: 0 } } },
-      quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+  });
+
+  it('never puts the API key in a span, a metric, a diag line or an error, whatever the call does', async () => {
+    const secret = 'AIzaSy-gemini-lanes-test-secret-0123456789';
+    const logged: string[] = [];
+    const capture = (...args: unknown[]) => {
+      logged.push(args.map((a) => inspect(a, { depth: 8 })).join(' '));
+    };
+    diag.setLogger(
+      { error: capture, warn: capture, info: capture, debug: capture, verbose: capture },
+      DiagLogLevel.ALL,
+    );
+    const exporter = new InMemorySpanExporter();
+    const tracerProvider = new TracerProvider({
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
     });
-    const error = await l
-      .generateContent({ model: 'no-such-model', contents: 'x' })
-      .catch((e: unknown) => e);
-    expect(String((error as Error).message)).not.toContain('test-key');
+    // An endpoint that refuses connections: an emulator's port, once it has closed.
+    const closed = await startEmulator({ profile: 'zero' });
+    const refusing = closed.url;
+    await closed.close();
+    try {
+      const h = metricsHarness(
+        {
+          lanes: {
+            latency: {
+              models: [model],
+              pool: { prewarm: 0 },
+              endpoints: [{ url: fast.url }, { url: refusing }],
+              endpointHealth: { ejectAfterFailures: 1 },
+            },
+            throughput: { models: [model] },
+          },
+          quota: { models: { [model]: { rpm: 100, inputTpm: 100_000, rpd: 1000 } } },
+        },
+        { tracerProvider },
+      );
+      const l = createLatencyLane(h.config.lanes.latency, {
+        apiKey: secret,
+        telemetry: h.telemetry,
+      });
+      lanes.push(l);
+      // A 404, a refused connection (the second endpoint; ejected, logged through diag), a
+      // success and a stream: every path that records something.
+      const errors: unknown[] = [];
+      errors.push(
+        await l.generateContent({ model: 'no-such-model', contents: 'x' }).catch((e: unknown) => e),
+      );
+      for (let i = 0; i < 3; i++) {
+        await l.generateContent(prompt(`ok ${i}`)).catch((e: unknown) => errors.push(e));
+      }
+      for await (const _ of l.generateContentStream(prompt('stream'))) {
+        // drain
+      }
+      expect((errors[0] as { status?: number }).status).toBe(404);
+      const spans = exporter.getFinishedSpans();
+      expect(spans.length).toBeGreaterThanOrEqual(4);
+      expect(logged.some((line) => line.includes('ejected endpoint'))).toBe(true);
+      const recorded = [
+        ...errors.map((e) => inspect(e, { depth: 8, showHidden: true })),
+        ...spans.map((span) =>
+          inspect(
+            {
+              name: span.name,
+              attributes: span.attributes,
+              events: span.events,
+              status: span.status,
+            },
+            { depth: 8 },
+          ),
+        ),
+        JSON.stringify(await h.collect()),
+        ...logged,
+      ].join('\n');
+      expect(recorded.length).toBeGreaterThan(1000);
+      expect(recorded).not.toContain(secret);
+      expect(recorded).not.toContain(secret.slice(0, 20));
+    } finally {
+      diag.disable();
+      await tracerProvider.shutdown();
+    }
   });
 });

@@ -73,6 +73,37 @@ describe('QuotaLimiter', () => {
     ok(await limiter.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
   });
 
+  it("gives the throughput lane the quota less the larger of the reserve and the latency lane's use, never less both", async () => {
+    // The latency lane uses 1 of its reserved 2: throughput may take 10 − 2 = 8, latency its other 1.
+    const quiet = setup().limiter;
+    ok(await quiet.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    for (let i = 0; i < 8; i++)
+      ok(await quiet.tryAcquire({ model, lane: 'throughput', inputTokens: 100 }));
+    expect((await quiet.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).ok).toBe(
+      false,
+    );
+    ok(await quiet.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+
+    // The latency lane uses 6, past its reserve: throughput may take 10 − 6 = 4 (not 8 − 6 = 2).
+    const busy = setup().limiter;
+    for (let i = 0; i < 6; i++)
+      ok(await busy.tryAcquire({ model, lane: 'latency', inputTokens: 100 }));
+    for (let i = 0; i < 4; i++)
+      ok(await busy.tryAcquire({ model, lane: 'throughput', inputTokens: 100 }));
+    expect((await busy.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).ok).toBe(false);
+
+    // A refunded latency request holds its room in the reserve back again: the latency lane
+    // uses nothing after it, so throughput may take 8 (had the refund left the lane's use at 1,
+    // it would have had 9).
+    const refunded = setup().limiter;
+    await ok(await refunded.tryAcquire({ model, lane: 'latency', inputTokens: 100 })).refund();
+    for (let i = 0; i < 8; i++)
+      ok(await refunded.tryAcquire({ model, lane: 'throughput', inputTokens: 100 }));
+    expect((await refunded.tryAcquire({ model, lane: 'throughput', inputTokens: 100 })).ok).toBe(
+      false,
+    );
+  });
+
   it("rounds the throughput lane's ceiling down to whole requests, without floating-point noise", async () => {
     const takes = async (latencyReservedShare: number, rpm: number) => {
       const limiter = createQuotaLimiter(

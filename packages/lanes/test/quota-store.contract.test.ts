@@ -49,10 +49,20 @@ function storeContract(name: string, make: () => StoreUnderTest) {
       const { store, slotsHeld } = make();
       return {
         slotsHeld,
-        take: (k: string, amounts: Triple, nowMs: number, ceilings: Triple = full) =>
-          store.take({ key: k, windows, amounts, ceilings, nowMs }),
-        adjust: (k: string, deltas: Triple, takenAtMs: number, nowMs: number) =>
-          store.adjust({ key: k, windows, deltas, takenAtMs, nowMs }),
+        take: (
+          k: string,
+          amounts: Triple,
+          nowMs: number,
+          ceilings: Triple = full,
+          lanes: { reserve?: Triple; reserved?: boolean } = {},
+        ) => store.take({ key: k, windows, amounts, ceilings, nowMs, ...lanes }),
+        adjust: (
+          k: string,
+          deltas: Triple,
+          takenAtMs: number,
+          nowMs: number,
+          reservedLane = false,
+        ) => store.adjust({ key: k, windows, deltas, takenAtMs, nowMs, reserved: reservedLane }),
         /** What each window holds at `nowMs` (a take of nothing; moves the store's clock). */
         used: async (k: string, nowMs: number) =>
           (await store.take({ key: k, windows, amounts: [0, 0, 0], ceilings: full, nowMs })).used,
@@ -164,6 +174,56 @@ function storeContract(name: string, make: () => StoreUnderTest) {
       expect((await s.take(other, [1, 0, 0], 0, reserved)).ok).toBe(false);
     });
 
+    it('holds back for the reserved lane only what its reserve still needs', async () => {
+      const s = client();
+      const reserve: Triple = [2, 200, 20];
+      const latency = { reserved: true };
+      const throughput = { reserve };
+      // The reserved lane uses 1 of its 2: the other lane may fill the minute to 10 − 1 = 9.
+      const k = key();
+      expect((await s.take(k, [1, 10, 1], 0, full, latency)).ok).toBe(true);
+      for (let i = 0; i < 8; i++) {
+        expect((await s.take(k, [1, 10, 1], 0, full, throughput)).ok).toBe(true);
+      }
+      expect(await s.take(k, [1, 10, 1], 500, full, throughput)).toEqual({
+        ok: false,
+        dimension: 'rpm',
+        waitMs: 60_500,
+        used: [9, 90, 9],
+      });
+      // ... and the reserved lane still has its other one.
+      expect((await s.take(k, [1, 10, 1], 0, full, latency)).ok).toBe(true);
+      expect((await s.take(k, [1, 10, 1], 0, full, latency)).ok).toBe(false);
+
+      // The reserved lane uses 5, more than its reserve: the other lane gets 10 − 5, not 8 − 5.
+      const busy = key();
+      for (let i = 0; i < 5; i++) await s.take(busy, [1, 0, 0], 0, full, latency);
+      for (let i = 0; i < 5; i++) {
+        expect((await s.take(busy, [1, 0, 0], 0, full, throughput)).ok).toBe(true);
+      }
+      expect((await s.take(busy, [1, 0, 0], 0, full, throughput)).ok).toBe(false);
+
+      // A refund of a reserved take holds its room back again; an amount that could not fit
+      // even with the whole reserve held back never fits.
+      const refunded = key();
+      const taken = await s.take(refunded, [1, 0, 0], 0, full, latency);
+      expect(taken.ok).toBe(true);
+      await s.adjust(refunded, [-1, 0, 0], 0, 0, true);
+      for (let i = 0; i < 8; i++) await s.take(refunded, [1, 0, 0], 0, full, throughput);
+      expect(await s.take(refunded, [1, 0, 0], 0, full, throughput)).toMatchObject({
+        ok: false,
+        waitMs: 61_000,
+      });
+      expect(await s.take(key(), [1, 900, 1], 0, full, throughput)).toMatchObject({
+        ok: false,
+        dimension: 'input_tpm',
+        waitMs: Number.POSITIVE_INFINITY,
+      });
+      // The reserved use ages out with its slot: a minute on, the whole reserve is held again.
+      expect((await s.take(busy, [1, 0, 0], 62_000, full, throughput)).ok).toBe(true);
+      expect((await s.used(busy, 62_000))[0]).toBe(1);
+    });
+
     it('counts requests per day over a rolling day in 10-minute slots', async () => {
       const s = client();
       const k = key();
@@ -250,9 +310,9 @@ function storeContract(name: string, make: () => StoreUnderTest) {
     it('holds every rolling window to its ceiling under random takes, settles and refunds, with exact waits', async () => {
       const s = client();
       const k = key();
-      // A day's quota of 25 busy minutes, so that each dimension runs out now and then.
-      const quota: Triple = [10, 1000, 250];
-      const quotaLessReserve: Triple = [8, 800, 200];
+      // A day's quota of 20 busy minutes, so that each dimension runs out now and then.
+      const quota: Triple = [10, 1000, 200];
+      const reserve: Triple = [2, 200, 40];
       const rand = random(20_240_601);
       const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 
@@ -268,11 +328,31 @@ function storeContract(name: string, make: () => StoreUnderTest) {
         const w = windows[d as 0 | 1 | 2];
         return (Math.floor(t / w.slotMs) + 1) * w.slotMs + w.windowMs;
       };
-      const usedAt = (d: number, x: number) =>
-        sent.reduce((sum, r) => (agesOut(d, r.t) > x ? sum + r.amounts[d as 0 | 1 | 2] : sum), 0);
-      /** When (from `now`) `amount` first fits under `ceiling` if nothing else happens. */
-      const expectedWait = (d: number, amount: number, ceiling: number, now: number) => {
-        if (amount > ceiling) return Number.POSITIVE_INFINITY;
+      const usedAt = (d: number, x: number, lane?: Sent['lane']) =>
+        sent.reduce(
+          (sum, r) =>
+            agesOut(d, r.t) > x && (lane === undefined || r.lane === lane)
+              ? sum + r.amounts[d as 0 | 1 | 2]
+              : sum,
+          0,
+        );
+      /** The most a window may hold with a take of `lane` in it at `x`. */
+      const ceilingFor = (lane: Sent['lane'], d: number, x: number) =>
+        lane === 'latency'
+          ? quota[d as 0 | 1 | 2]
+          : quota[d as 0 | 1 | 2] - Math.max(0, reserve[d as 0 | 1 | 2] - usedAt(d, x, 'latency'));
+      /**
+       * When (from `now`) `amount` first fits under `ceiling` if nothing else happens; never
+       * when it exceeds `never` (the ceiling with the whole reserve held back).
+       */
+      const expectedWait = (
+        d: number,
+        amount: number,
+        ceiling: number,
+        never: number,
+        now: number,
+      ) => {
+        if (amount > never) return Number.POSITIVE_INFINITY;
         const times = [now, ...sent.map((r) => agesOut(d, r.t)).filter((x) => x > now)].sort(
           (x, y) => x - y,
         );
@@ -298,7 +378,13 @@ function storeContract(name: string, make: () => StoreUnderTest) {
           // Settle a recent take at its actual input tokens (no more than estimated).
           const record = sent[int(Math.max(0, sent.length - 20), sent.length - 1)] as Sent;
           const actual = int(0, record.amounts[1]);
-          await s.adjust(k, [0, actual - record.amounts[1], 0], record.t, now);
+          await s.adjust(
+            k,
+            [0, actual - record.amounts[1], 0],
+            record.t,
+            now,
+            record.lane === 'latency',
+          );
           record.amounts[1] = actual;
           continue;
         }
@@ -306,26 +392,35 @@ function storeContract(name: string, make: () => StoreUnderTest) {
           // Refund a recent take that never reached the upstream.
           const index = int(Math.max(0, sent.length - 20), sent.length - 1);
           const [record] = sent.splice(index, 1) as [Sent];
-          await s.adjust(k, [-1, -record.amounts[1], -1], record.t, now);
+          await s.adjust(k, [-1, -record.amounts[1], -1], record.t, now, record.lane === 'latency');
           continue;
         }
         const lane = rand() < 0.5 ? 'latency' : 'throughput';
-        const ceilings = lane === 'latency' ? quota : quotaLessReserve;
         const amounts: [number, number, number] = [1, int(0, rand() < 0.5 ? 40 : 400), 1];
         const expectedUsed = [usedAt(0, now), usedAt(1, now), usedAt(2, now)];
         let expectedDenied = -1;
         let expectedWaitMs = 0;
         for (let d = 0; d < 3; d++) {
           const amount = amounts[d as 0 | 1 | 2];
-          const ceiling = ceilings[d as 0 | 1 | 2];
+          const ceiling = ceilingFor(lane, d, now);
           if ((expectedUsed[d] ?? 0) + amount <= ceiling) continue;
-          const wait = expectedWait(d, amount, ceiling, now);
+          const never =
+            lane === 'latency'
+              ? quota[d as 0 | 1 | 2]
+              : quota[d as 0 | 1 | 2] - reserve[d as 0 | 1 | 2];
+          const wait = expectedWait(d, amount, ceiling, never, now);
           if (expectedDenied === -1 || wait > expectedWaitMs) {
             expectedDenied = d;
             expectedWaitMs = wait;
           }
         }
-        const result: TakeResult = await s.take(k, amounts, now, ceilings);
+        const result: TakeResult = await s.take(
+          k,
+          amounts,
+          now,
+          quota,
+          lane === 'latency' ? { reserved: true } : { reserve },
+        );
         if (expectedDenied === -1) {
           expect(result).toEqual({
             ok: true,
@@ -350,7 +445,8 @@ function storeContract(name: string, make: () => StoreUnderTest) {
 
       // The guarantee, in the API's own terms (exact times, no slots): for every take, what was
       // sent in the window ending at it, itself included, is within the quota; and what was sent
-      // up to a throughput-lane take within the quota less the reserve.
+      // up to a throughput-lane take within the quota less what the reserve still held back:
+      // the reserve less the latency lane's own use in that window.
       const busiest = [0, 0, 0];
       for (const take of sent) {
         for (let d = 0; d < 3; d++) {
@@ -360,10 +456,14 @@ function storeContract(name: string, make: () => StoreUnderTest) {
           expect(total).toBeLessThanOrEqual(quota[d as 0 | 1 | 2]);
           busiest[d] = Math.max(busiest[d] ?? 0, total);
           if (take.lane === 'throughput') {
-            const before = inWindow
-              .filter((r) => r.seq <= take.seq)
+            const upTo = inWindow.filter((r) => r.seq <= take.seq);
+            const before = upTo.reduce((sum, r) => sum + r.amounts[d as 0 | 1 | 2], 0);
+            const latencyUse = upTo
+              .filter((r) => r.lane === 'latency')
               .reduce((sum, r) => sum + r.amounts[d as 0 | 1 | 2], 0);
-            expect(before).toBeLessThanOrEqual(quotaLessReserve[d as 0 | 1 | 2]);
+            expect(before).toBeLessThanOrEqual(
+              quota[d as 0 | 1 | 2] - Math.max(0, reserve[d as 0 | 1 | 2] - latencyUse),
+            );
           }
         }
       }

@@ -18,6 +18,7 @@ import { GENAI_SPAN_ATTR } from './genai-attributes.js';
 import type { CandidateLike, GenerateResponseLike, UsageMetadata } from './genai-client.js';
 import { guard } from './guard.js';
 import type { MetricAttributesOf } from './instruments.js';
+import { laneAttemptOf } from './lane-attempt.js';
 import type { Operation } from './operation.js';
 import { redact } from './redact.js';
 import { addRequestAttributes } from './request-attributes.js';
@@ -72,7 +73,11 @@ export class CallRecorder {
     stream: boolean,
     spanName?: string,
   ) {
-    this.start = performance.now();
+    // A lane's hedge is timed from the request it hedges: what the caller waited.
+    const attempt = ctx.lane === undefined ? undefined : laneAttemptOf(params);
+    const laneAttempt = attempt?.lane === ctx.lane ? attempt : undefined;
+    this.start =
+      laneAttempt?.kind === 'hedge' ? (laneAttempt.since ?? performance.now()) : performance.now();
     this.ctx = ctx;
     this.telemetry = ctx.telemetry();
     this.operation = operation;
@@ -130,6 +135,12 @@ export class CallRecorder {
         // A router's decision for this lane, when the call runs inside it (`withRouteDecision`).
         const route = routeDecisionFrom(context.active());
         if (route?.lane === lane) attributes[ATTR.routeReason] = route.reason;
+        if (laneAttempt !== undefined) {
+          attributes[ATTR.attemptKind] = laneAttempt.kind;
+          if (laneAttempt.fallbackReason !== undefined) {
+            attributes[ATTR.fallbackReason] = laneAttempt.fallbackReason;
+          }
+        }
       }
       if (operation === 'generate_content') attributes[ATTR.requestStream] = String(stream);
       addRequestAttributes(attributes, operation, p.config);

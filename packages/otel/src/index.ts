@@ -21,6 +21,13 @@ export {
   type GoogleGenAIInstrumentationConfig,
 } from './instrumentation.js';
 export type { InstrumentOf, Instruments, MetricAttributesOf } from './instruments.js';
+export {
+  type AttemptKind,
+  type FallbackReason,
+  type LaneAttempt,
+  laneAttemptOf,
+  markLaneAttempt,
+} from './lane-attempt.js';
 export { DEFAULT_MODEL_LABEL_LIMIT, normalizeModel, OTHER_MODEL } from './model-label.js';
 export { type GaugeCallback, ObservedGauge } from './observed-gauge.js';
 export type { Operation } from './operation.js';

@@ -26,6 +26,7 @@ export const ATTR = {
   retryReason: 'gemini_lanes.retry.reason',
   hedgeOutcome: 'gemini_lanes.hedge.outcome',
   fallbackReason: 'gemini_lanes.fallback.reason',
+  attemptKind: 'gemini_lanes.attempt',
   poolState: 'gemini_lanes.pool.state',
   tokenKind: 'gemini_lanes.token.kind',
   pricingTier: 'gemini_lanes.pricing.tier',
@@ -52,7 +53,14 @@ export const VALUES = {
   quotaDimension: ['rpm', 'input_tpm', 'rpd'],
   retryReason: ['rate_limited', 'server_error', 'timeout', 'connection_error'],
   hedgeOutcome: ['won', 'lost'],
-  fallbackReason: ['queue', 'rate_limited', 'deadline'],
+  /**
+   * Why the latency lane sent a request to its fallback model: the shared quota would hold the
+   * primary past the queue-wait budget (`queue`), the upstream refused it with 429
+   * (`rate_limited`), or answered 503, its capacity full (`overloaded`).
+   */
+  fallbackReason: ['queue', 'rate_limited', 'overloaded'],
+  /** Span only: which attempt of a lane request a call is. */
+  attemptKind: ['first', 'retry', 'hedge', 'fallback'],
   /** undici pool stats: sockets connected, free, and requests pending, queued, running. */
   poolState: ['connected', 'free', 'pending', 'queued', 'running'],
   tokenType: ['input', 'output'],

@@ -224,8 +224,18 @@ export const METRICS = {
     name: 'gemini_lanes.fallbacks',
     kind: 'counter',
     unit: '{request}',
-    description: 'Requests served by the fallback model, by why the primary was skipped.',
+    description:
+      'Requests sent to the fallback model (labelled with it), by why the primary was skipped.',
     attributes: [ATTR.lane, ATTR.fallbackReason, ATTR.requestModel],
+    source: 'gemini-lanes',
+  },
+  endpointEjections: {
+    name: 'gemini_lanes.endpoint.ejections',
+    kind: 'counter',
+    unit: '{ejection}',
+    description:
+      'Upstream endpoints taken out of rotation after consecutive failures (the endpoints come from configuration, so the set is bounded).',
+    attributes: [ATTR.lane, ATTR.serverAddress, ATTR.serverPort],
     source: 'gemini-lanes',
   },
   poolConnections: {

@@ -12,7 +12,9 @@ export function crossFieldRules(): string[] {
   return [
     '`lanes.latency.sla`: `maxQueueWaitMs` < `timeoutMs`, `ttftMs` < `timeoutMs`, `durationMs` ≤ `timeoutMs`.',
     'In each lane, `pool.prewarm` ≤ `pool.connections`.',
-    'With hedging enabled, `lanes.latency.hedging.minDelayMs` < `lanes.latency.sla.timeoutMs`.',
+    'With hedging enabled, `lanes.latency.hedging.minDelayMs` ≤ `delayMs` (when set) < `lanes.latency.sla.timeoutMs`.',
+    '`lanes.latency.concurrency` ≤ `lanes.latency.pool.connections`: a request admitted beyond the connections would wait in a queue the lane cannot see.',
+    '`lanes.latency.endpointHealth.ejectionMs` ≤ `maxEjectionMs`.',
     '`lanes.throughput.concurrency`: `min` ≤ `initial` ≤ `max`.',
     '`lanes.throughput.retry.baseDelayMs` ≤ `lanes.throughput.retry.maxDelayMs`.',
     '`lanes.latency.fallbackModel` differs from `lanes.latency.models[0]`.',
@@ -101,7 +103,38 @@ export function crossFieldIssues(config: GeminiLanesConfig): ConfigIssue[] {
       `${sla}.timeoutMs`,
       latency.sla.timeoutMs,
     );
+    const { delayMs } = latency.hedging;
+    if (delayMs !== undefined) {
+      mustBeAtMost(
+        issues,
+        'lanes.latency.hedging.minDelayMs',
+        latency.hedging.minDelayMs,
+        'lanes.latency.hedging.delayMs',
+        delayMs,
+      );
+      mustBeLess(
+        issues,
+        'lanes.latency.hedging.delayMs',
+        delayMs,
+        `${sla}.timeoutMs`,
+        latency.sla.timeoutMs,
+      );
+    }
   }
+  mustBeAtMost(
+    issues,
+    'lanes.latency.concurrency',
+    latency.concurrency,
+    'lanes.latency.pool.connections',
+    latency.pool.connections,
+  );
+  mustBeAtMost(
+    issues,
+    'lanes.latency.endpointHealth.ejectionMs',
+    latency.endpointHealth.ejectionMs,
+    'lanes.latency.endpointHealth.maxEjectionMs',
+    latency.endpointHealth.maxEjectionMs,
+  );
 
   const c = throughput.concurrency;
   mustBeAtMost(

@@ -175,16 +175,50 @@ const latencyLaneSchema = z
         minDelayMs: positiveMs
           .default(50)
           .describe('Never hedge earlier than this, in ms; less than `sla.timeoutMs`.'),
-        maxShare: share.default(0.1).describe('Hedges as a share of requests, at most.'),
+        delayMs: positiveMs
+          .optional()
+          .describe(
+            'A fixed hedge delay, in ms, in place of the observed percentile; at least `minDelayMs`.',
+          ),
+        maxShare: share
+          .default(0.1)
+          .describe(
+            'Hedges as a share of streaming requests over the last 10 s, at most. Each hedge also takes quota.',
+          ),
       })
       .prefault({})
       .describe(
-        'Hedged requests: a second attempt when the first is slow to its first chunk; the first answer wins and the other is aborted.',
+        'Hedged streams: a second attempt (to another endpoint when there is one) when the first has no chunk yet; the first to deliver a chunk wins and the other is aborted. Until 20 streams have been observed, only a fixed `delayMs` hedges.',
+      ),
+    endpointHealth: z
+      .strictObject({
+        decayMs: positiveMs
+          .default(10_000)
+          .describe(
+            "Time constant, in ms, of each endpoint's moving average of time to first chunk (peak-sensitive: a slower answer counts at once, a faster one by this decay). An endpoint left idle decays towards 0 and is tried again.",
+          ),
+        ejectAfterFailures: positiveInt
+          .default(3)
+          .describe(
+            'Consecutive failures (5xx, connection resets, timeouts) that eject an endpoint. A 429 is the project quota, not the endpoint, and never ejects.',
+          ),
+        ejectionMs: positiveMs
+          .default(10_000)
+          .describe(
+            'How long a first ejection lasts, in ms; each ejection in a row doubles it, up to `maxEjectionMs`. A recovered endpoint is ejected again by its first failure.',
+          ),
+        maxEjectionMs: positiveMs
+          .default(120_000)
+          .describe('Longest ejection, in ms; at least `ejectionMs`.'),
+      })
+      .prefault({})
+      .describe(
+        'How the lane chooses among several `endpoints`: the lowest moving average of time to first chunk (or of duration, for unary calls) weighted by requests in flight, with outlier ejection and timed recovery. The last endpoint standing is never ejected.',
       ),
     fallbackModel: modelName
       .optional()
       .describe(
-        'Model used when the primary would break the deadline (queue wait or 429); must differ from `models[0]` and have an entry in `quota.models`.',
+        'Model for one attempt when the primary cannot answer in time, taken only if its quota has room at once: the shared quota would hold the primary past the queue-wait budget (`queue`), the upstream refused it with 429 (`rate_limited`), or answered 503, its capacity full (`overloaded`); must differ from `models[0]` and have an entry in `quota.models`.',
       ),
   })
   .prefault({})

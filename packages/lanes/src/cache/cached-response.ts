@@ -1,7 +1,21 @@
 import { GenerateContentResponse } from '@google/genai';
 
+/** Answers the lane served in a degraded way (by its fallback model): never cached under the primary's key. */
+const UNCACHEABLE = new WeakSet<object>();
+
 /**
- * Whether an answer (a unary response, or every chunk of a stream) may be cached: it must have
+ * Marks a response (or a stream's chunk) as never to be cached: the latency lane marks what its
+ * fallback model answered, so a request for the primary model is not served the fallback's
+ * answer for the cache's whole TTL after the overload has passed.
+ */
+export function markUncacheable(response: GenerateContentResponse): GenerateContentResponse {
+  UNCACHEABLE.add(response);
+  return response;
+}
+
+/**
+ * Whether an answer (a unary response, or every chunk of a stream) may be cached: never one
+ * marked `markUncacheable`; it must have
  * candidates, none blocked, and every candidate must have finished with `STOP`. Never a prompt
  * blocked by `promptFeedback.blockReason`, an answer truncated by `MAX_TOKENS`, or one stopped
  * for `SAFETY`, `RECITATION` or any other reason. Function calls finish with `STOP` and are
@@ -11,6 +25,7 @@ export function isCacheableAnswer(chunks: readonly GenerateContentResponse[]): b
   if (chunks.length === 0) return false;
   const finish = new Map<number, string | undefined>();
   for (const chunk of chunks) {
+    if (UNCACHEABLE.has(chunk)) return false;
     if (chunk.promptFeedback?.blockReason !== undefined) return false;
     for (const [i, candidate] of (chunk.candidates ?? []).entries()) {
       const index = candidate.index ?? i;

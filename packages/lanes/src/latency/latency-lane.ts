@@ -14,7 +14,13 @@ import {
   RequestTimeoutError,
   systemClock,
 } from '@gemini-lanes/core';
-import { guard, type Telemetry } from '@gemini-lanes/otel';
+import {
+  type AttemptKind,
+  type FallbackReason,
+  guard,
+  markLaneAttempt,
+  type Telemetry,
+} from '@gemini-lanes/otel';
 import type {
   CountTokensParameters,
   CountTokensResponse,
@@ -23,21 +29,34 @@ import type {
   GoogleGenAI,
 } from '@google/genai';
 import { diag } from '@opentelemetry/api';
+import { markUncacheable } from '../cache/cached-response.js';
 import { MemoryResponseCacheStore } from '../cache/memory-response-cache-store.js';
 import { RedisResponseCacheStore } from '../cache/redis-response-cache-store.js';
 import { ResponseCache } from '../cache/response-cache.js';
 import { isResponseCacheStore, type ResponseCacheStore } from '../cache/response-cache-store.js';
-import { createLaneClient } from '../pool/lane-client.js';
+import { createLaneClient, type LaneUpstream } from '../pool/lane-client.js';
 import type { LaneConnectionPool, PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
 import type { PressureSignal, QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
 import type { RedisClientLike } from '../redis/redis-commander.js';
+import { RetryBudget } from '../throughput/retry-budget.js';
 import { AdmissionQueue } from './admission-queue.js';
+import { type EndpointLease, EndpointSet } from './endpoint-set.js';
+import { RecentQuantile } from './recent-quantile.js';
 import { estimateInputTokens } from './token-estimate.js';
 
 const POOL_STATES = ['connected', 'free', 'pending', 'queued', 'running'] as const;
 
 /** An upstream answer slower than this share of its SLA threshold signals pressure. */
 const SLOW_SHARE_OF_SLA = 0.8;
+
+/** Streams observed (per model) before the observed percentile sets the hedge delay. */
+const HEDGE_MIN_SAMPLES = 20;
+
+/** The window over which hedges stay within `hedging.maxShare` of streaming requests. */
+const HEDGE_WINDOW_MS = 10_000;
+
+/** The abort reason of the attempt that lost a hedge race: recorded as `cancelled`, never as an error. */
+const HEDGE_LOST = 'hedge lost: the other attempt delivered first';
 
 export interface LatencyLaneOptions {
   /** API key; default `GEMINI_API_KEY` or `GOOGLE_API_KEY` from the environment. Never logged. */
@@ -102,8 +121,13 @@ export interface LatencyLane {
   ): Promise<CountTokensResponse>;
   /** Opens the configured number of warm connections; resolves when they are open (failures are reported through diag). */
   prewarm(): Promise<void>;
-  /** Requests running and waiting, and the connection pool. */
-  stats(): { running: number; queued: number; pool: PoolStatsSnapshot };
+  /** Requests running and waiting, the connection pool, and each endpoint's latency estimate. */
+  stats(): {
+    running: number;
+    queued: number;
+    pool: PoolStatsSnapshot;
+    endpoints: Array<{ name: string; estimateMs: number; inflight: number; ejected: boolean }>;
+  };
   /** Refuses new and queued calls, lets running ones finish, closes the connections. */
   close(): Promise<void>;
 }
@@ -119,8 +143,11 @@ export class MissingCacheStoreError extends GeminiLanesError {
 }
 
 interface CallContext {
+  /** The model the caller asked for. */
   model: string;
   operation: 'generate_content' | 'count_tokens';
+  /** When the call arrived (the lane's clock). */
+  startedAt: number;
   deadline: number;
   timeoutMs: number;
   signal: AbortSignal;
@@ -140,13 +167,17 @@ class LatencyLaneImpl implements LatencyLane {
   readonly #telemetry: Telemetry | undefined;
   readonly #clock: Clock;
   readonly #origins: string[];
+  readonly #endpoints: EndpointSet<LaneUpstream>;
+  /** Recent times to first chunk of each model's streams, for the hedge delay. */
+  readonly #ttfc = new Map<string, RecentQuantile>();
+  readonly #hedgeBudget: RetryBudget;
   readonly #unobserve: Array<() => void> = [];
   readonly #cache: ResponseCache | undefined;
   /** The memory store the lane made itself (emptied on close); a store passed in stays the caller's. */
   #ownedCacheStore: ResponseCacheStore | undefined;
 
   constructor(config: LatencyLaneConfig, options: LatencyLaneOptions) {
-    const { client, pool, origins, apiKey } = createLaneClient(config, {
+    const { client, pool, upstreams, apiKey } = createLaneClient(config, {
       lane: 'latency',
       apiKey: options.apiKey,
       baseUrl: options.baseUrl,
@@ -157,10 +188,37 @@ class LatencyLaneImpl implements LatencyLane {
     this.#quota = options.quota;
     this.#telemetry = options.telemetry;
     this.#clock = options.clock ?? systemClock;
-    this.#origins = origins;
+    this.#origins = [...new Set(upstreams.map((u) => u.origin))];
     this.#pool = pool;
     this.client = client;
     const instruments = options.telemetry?.instruments;
+    this.#endpoints = new EndpointSet(
+      upstreams,
+      { ...config.endpointHealth, clock: this.#clock },
+      {
+        ejected: (upstream, untilMs) => {
+          diag.warn(
+            `@gemini-lanes/lanes: latency lane ejected endpoint ${upstream.name} for ${Math.round(untilMs - this.#clock.now())} ms after consecutive failures`,
+          );
+          guard('endpoint ejection metric', () => {
+            const url = new URL(upstream.origin);
+            instruments?.endpointEjections.add(1, {
+              [ATTR.lane]: 'latency',
+              [ATTR.serverAddress]: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+              [ATTR.serverPort]: Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
+            });
+          });
+        },
+        recovered: (upstream) =>
+          diag.info(`@gemini-lanes/lanes: latency lane endpoint ${upstream.name} back in rotation`),
+      },
+    );
+    this.#hedgeBudget = new RetryBudget({
+      ratio: config.hedging.maxShare,
+      minPerSecond: 0,
+      windowMs: HEDGE_WINDOW_MS,
+      clock: this.#clock,
+    });
     this.#cache = config.cache.enabled
       ? new ResponseCache(this.#cacheStore(config, options), {
           ttlMs: config.cache.ttlMs,
@@ -252,7 +310,15 @@ class LatencyLaneImpl implements LatencyLane {
   }
 
   stats() {
-    return { running: this.#queue.running, queued: this.#queue.depth(), pool: this.#pool.stats() };
+    return {
+      running: this.#queue.running,
+      queued: this.#queue.depth(),
+      pool: this.#pool.stats(),
+      endpoints: this.#endpoints.snapshot().map(({ endpoint, ...rest }) => ({
+        name: endpoint.name,
+        ...rest,
+      })),
+    };
   }
 
   async generateContent(
@@ -316,81 +382,265 @@ class LatencyLaneImpl implements LatencyLane {
     }
   }
 
-  /** A call without the cache: admission, quota, the upstream call and one retry. */
+  /** A call without the cache: admission, quota, the upstream call, and one retry or fallback. */
   async #generate(
     params: GenerateContentParameters,
     options: LatencyCallOptions,
   ): Promise<GenerateContentResponse> {
     const call = this.#begin(params.model, 'generate_content', options);
-    const release = await this.#admit(call, options, estimateInputTokens(params));
-    let retried = false;
+    const admitted = await this.#admit(call, options, estimateInputTokens(params));
+    let attempt = admitted.attempt;
+    let avoid: LaneUpstream | undefined;
     try {
       for (;;) {
+        const lease = this.#endpoints.pick(avoid);
+        const sentAt = this.#clock.now();
         try {
-          const sentAt = this.#clock.now();
-          const response = await this.client.models.generateContent(
-            this.#withSignal(params, call.signal),
+          const response = await lease.endpoint.client.models.generateContent(
+            this.#attemptParams(params, call.signal, attempt),
           );
-          this.#observeLatency(this.#clock.now() - sentAt, this.#config.sla.durationMs, call);
-          await release.settle(response.usageMetadata?.promptTokenCount);
-          return response;
+          const ms = this.#clock.now() - sentAt;
+          lease.succeeded(ms);
+          this.#observeLatency(ms, this.#config.sla.durationMs, call);
+          const promptTokens = response.usageMetadata?.promptTokenCount;
+          if (promptTokens !== undefined) await attempt.permit?.settle(promptTokens);
+          return attempt.kind === 'fallback' ? markUncacheable(response) : response;
         } catch (error) {
-          if (!retried && (await this.#mayRetry(call, error))) {
-            retried = true;
+          this.#reportToEndpoint(lease, error, this.#clock.now() - sentAt);
+          const next =
+            attempt.kind === 'first' ? await this.#nextAttempt(call, attempt, error) : undefined;
+          if (next !== undefined) {
+            attempt = next;
+            avoid = lease.endpoint;
             continue;
           }
           throw this.#mapError(call, error);
         }
       }
     } finally {
-      release.done();
+      admitted.done();
       call.dispose();
     }
   }
 
-  /** A stream without the cache: admission, quota, the upstream stream and one retry before its first chunk. */
+  /**
+   * A stream without the cache: admission, quota, the upstream stream (hedged when enabled), and
+   * one retry or fallback before its first chunk.
+   */
   async *#stream(
     params: GenerateContentParameters,
     options: LatencyCallOptions,
   ): AsyncGenerator<GenerateContentResponse> {
     const call = this.#begin(params.model, 'generate_content', options);
-    const release = await this.#admit(call, options, estimateInputTokens(params));
-    let promptTokens: number | undefined;
+    const admitted = await this.#admit(call, options, estimateInputTokens(params));
+    let attempt = admitted.attempt;
+    let avoid: LaneUpstream | undefined;
     let yielded = false;
-    let retried = false;
+    this.#hedgeBudget.recordRequest();
     try {
       for (;;) {
+        let running: RunningStream | undefined;
+        const tried: { upstream?: LaneUpstream } = {};
         try {
-          const sentAt = this.#clock.now();
-          const stream = await this.client.models.generateContentStream(
-            this.#withSignal(params, call.signal),
-          );
-          for await (const chunk of stream) {
-            // The deadline bounds the wait for the first chunk; a long answer may take longer to
-            // stream, bounded by the pool's idle timeout between chunks (sla.timeoutMs).
-            if (!yielded) {
-              call.disarm();
-              this.#observeLatency(this.#clock.now() - sentAt, this.#config.sla.ttftMs, call);
-            }
+          running = await this.#firstChunk(params, call, attempt, avoid, tried);
+          // The deadline bounds the wait for the first chunk; a long answer may take longer to
+          // stream, bounded by the pool's idle timeout between chunks (sla.timeoutMs).
+          call.disarm();
+          let promptTokens: number | undefined;
+          let next = running.first;
+          while (next.done !== true) {
+            const chunk =
+              running.attempt.kind === 'fallback' ? markUncacheable(next.value) : next.value;
             yielded = true;
             promptTokens = chunk.usageMetadata?.promptTokenCount ?? promptTokens;
             yield chunk;
+            next = await running.stream.next();
           }
-          await release.settle(promptTokens);
+          if (promptTokens !== undefined) await running.attempt.permit?.settle(promptTokens);
           return;
         } catch (error) {
-          // A retry after the caller has seen chunks would repeat them: only before the first.
-          if (!yielded && !retried && (await this.#mayRetry(call, error))) {
-            retried = true;
+          // A second attempt after the caller has seen chunks would repeat them: only before the first.
+          const failed = running?.attempt ?? attempt;
+          const next =
+            !yielded && failed.kind === 'first'
+              ? await this.#nextAttempt(call, failed, error)
+              : undefined;
+          if (next !== undefined) {
+            attempt = next;
+            avoid = running?.upstream ?? tried.upstream;
             continue;
           }
           throw this.#mapError(call, error);
+        } finally {
+          // The caller stopped reading early (or the stream failed): end the upstream stream too.
+          if (running !== undefined) void running.stream.return(undefined).catch(() => {});
         }
       }
     } finally {
-      release.done();
+      admitted.done();
       call.dispose();
     }
+  }
+
+  /**
+   * Sends `attempt` and waits for its first chunk. With hedging on, when no chunk has come by
+   * the hedge delay, sends a hedge (to another endpoint when there is one, within the hedge
+   * share and the quota): the first of the two to deliver a chunk wins, the other is aborted.
+   */
+  async #firstChunk(
+    params: GenerateContentParameters,
+    call: CallContext,
+    attempt: Attempt,
+    avoid: LaneUpstream | undefined,
+    tried: { upstream?: LaneUpstream },
+  ): Promise<RunningStream> {
+    const primary = this.#startStream(params, call, attempt, avoid, undefined);
+    tried.upstream = primary.lease.endpoint;
+    const delayMs = this.#hedgeDelayMs(attempt.model);
+    if (delayMs === undefined || this.#clock.now() + delayMs >= call.deadline) {
+      return this.#settleAlone(primary);
+    }
+    const timer = new AbortController();
+    const fired = await Promise.race([
+      primary.first.then(
+        () => false,
+        () => false,
+      ),
+      sleep(delayMs, AbortSignal.any([call.signal, timer.signal])).then(() => true),
+    ]);
+    timer.abort();
+    if (!fired || call.signal.aborted) return this.#settleAlone(primary);
+    const permit = await this.#hedgePermit(attempt.model, primary.inputTokens);
+    if (permit === false) return this.#settleAlone(primary);
+    const hedge = this.#startStream(
+      params,
+      call,
+      { model: attempt.model, kind: 'hedge', permit, inputTokens: primary.inputTokens },
+      primary.lease.endpoint,
+      primary.sentAtPerf,
+    );
+    tried.upstream = hedge.lease.endpoint;
+    let winner: StartedStream;
+    try {
+      winner = await firstToDeliver(primary, hedge);
+    } catch (error) {
+      for (const failed of [primary, hedge]) this.#reportFailure(failed);
+      this.#recordHedge('lost');
+      throw error;
+    }
+    const loser = winner === primary ? hedge : primary;
+    if (loser.failure !== undefined) this.#reportFailure(loser);
+    else loser.abandon(this.#clock.now());
+    this.#recordHedge(winner === hedge ? 'won' : 'lost');
+    return this.#settleAlone(winner);
+  }
+
+  #recordHedge(outcome: 'won' | 'lost'): void {
+    guard('hedge metric', () =>
+      this.#telemetry?.instruments.hedges.add(1, {
+        [ATTR.lane]: 'latency',
+        [ATTR.hedgeOutcome]: outcome,
+      }),
+    );
+  }
+
+  #reportFailure(attempt: StartedStream): void {
+    const failure = attempt.failure;
+    if (failure !== undefined) {
+      this.#reportToEndpoint(attempt.lease, failure.error, failure.atMs - attempt.sentAt);
+    }
+  }
+
+  /** Waits for one attempt's first chunk and reports it to its endpoint and the hedge delay. */
+  async #settleAlone(running: StartedStream): Promise<RunningStream> {
+    let first: IteratorResult<GenerateContentResponse>;
+    try {
+      first = await running.first;
+    } catch (error) {
+      this.#reportToEndpoint(running.lease, error, this.#clock.now() - running.sentAt);
+      throw error;
+    }
+    const ms = this.#clock.now() - running.sentAt;
+    running.lease.succeeded(ms);
+    this.#recordTtfc(running.attempt.model, ms);
+    this.#observeLatency(ms, this.#config.sla.ttftMs, running.call);
+    return {
+      first,
+      stream: running.stream(),
+      attempt: running.attempt,
+      upstream: running.lease.endpoint,
+    };
+  }
+
+  /** Sends one streaming attempt on its own abort signal (so a lost hedge race aborts only it). */
+  #startStream(
+    params: GenerateContentParameters,
+    call: CallContext,
+    attempt: Attempt,
+    avoid: LaneUpstream | undefined,
+    since: number | undefined,
+  ): StartedStream {
+    const lease = this.#endpoints.pick(avoid);
+    const own = new AbortController();
+    const signal = AbortSignal.any([call.signal, own.signal]);
+    const sentAt = this.#clock.now();
+    const sentAtPerf = performance.now();
+    let generator: AsyncGenerator<GenerateContentResponse> | undefined;
+    const first = (async () => {
+      generator = await lease.endpoint.client.models.generateContentStream(
+        this.#attemptParams(params, signal, attempt, since),
+      );
+      return generator.next();
+    })();
+    const started: StartedStream = {
+      call,
+      attempt,
+      lease,
+      first,
+      sentAt,
+      sentAtPerf,
+      inputTokens: attempt.inputTokens,
+      failure: undefined,
+      stream: () => generator as AsyncGenerator<GenerateContentResponse>,
+      abandon: (now) => {
+        own.abort(new DOMException(HEDGE_LOST, 'AbortError'));
+        lease.abandoned(now - sentAt);
+        if (generator !== undefined) void generator.return(undefined).catch(() => {});
+      },
+    };
+    // Noted before anyone awaits it; a lost race's rejection is expected and never unhandled.
+    first.catch((error: unknown) => {
+      started.failure = { error, atMs: this.#clock.now() };
+    });
+    return started;
+  }
+
+  /** The hedge delay for `model`: `hedging.delayMs`, else the observed percentile (at least `minDelayMs`). */
+  #hedgeDelayMs(model: string): number | undefined {
+    const hedging = this.#config.hedging;
+    if (!hedging.enabled) return undefined;
+    if (hedging.delayMs !== undefined) return hedging.delayMs;
+    const observed = this.#ttfc.get(model)?.quantile(hedging.percentile, HEDGE_MIN_SAMPLES);
+    return observed === undefined ? undefined : Math.max(hedging.minDelayMs, observed);
+  }
+
+  /** Quota for a hedge, without waiting; `false` when the hedge share or the quota has no room. */
+  async #hedgePermit(
+    model: string,
+    inputTokens: number | undefined,
+  ): Promise<QuotaPermit | undefined | false> {
+    if (!this.#hedgeBudget.tryRetry()) return false;
+    return this.#quotaNow(model, inputTokens);
+  }
+
+  #recordTtfc(model: string, ms: number): void {
+    if (!this.#config.hedging.enabled) return;
+    let recent = this.#ttfc.get(model);
+    if (recent === undefined) {
+      recent = new RecentQuantile();
+      this.#ttfc.set(model, recent);
+    }
+    recent.add(ms);
   }
 
   async countTokens(
@@ -399,16 +649,21 @@ class LatencyLaneImpl implements LatencyLane {
   ): Promise<CountTokensResponse> {
     const call = this.#begin(params.model, 'count_tokens', options);
     // countTokens is free and has its own limit: it takes a slot but no generation quota.
-    const release = await this.#admit(call, options, undefined);
+    const admitted = await this.#admit(call, options, undefined);
+    const lease = this.#endpoints.pick();
+    const sentAt = this.#clock.now();
     try {
-      return await this.client.models.countTokens({
+      const response = await lease.endpoint.client.models.countTokens({
         ...params,
         config: { ...params.config, abortSignal: call.signal },
       });
+      lease.succeeded(this.#clock.now() - sentAt);
+      return response;
     } catch (error) {
+      this.#reportToEndpoint(lease, error, this.#clock.now() - sentAt);
       throw this.#mapError(call, error);
     } finally {
-      release.done();
+      admitted.done();
       call.dispose();
     }
   }
@@ -523,11 +778,13 @@ class LatencyLaneImpl implements LatencyLane {
     const onAbort = () => controller.abort(options.signal?.reason);
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
+    const startedAt = this.#clock.now();
     return {
       model,
       operation,
       timeoutMs,
-      deadline: this.#clock.now() + timeoutMs,
+      startedAt,
+      deadline: startedAt + timeoutMs,
       signal: controller.signal,
       timedOut: () => timedOut,
       disarm: () => clearTimeout(timer),
@@ -539,11 +796,17 @@ class LatencyLaneImpl implements LatencyLane {
   }
 
   /**
-   * Takes an admission slot, then quota within what is left of the queue-wait budget. A call
-   * refused here never reaches the upstream, so the lane records its outcome itself
-   * (`rejected`, `timed_out` or `cancelled`): shedding load is a bad event, never a hidden one.
+   * Takes an admission slot, then quota within what is left of the queue-wait budget; when the
+   * primary model's quota cannot admit the call in time and a fallback model is configured,
+   * the fallback's quota (the call then goes to the fallback model). A call refused here never
+   * reaches the upstream, so the lane records its outcome itself (`rejected`, `timed_out` or
+   * `cancelled`): shedding load is a bad event, never a hidden one.
    */
-  async #admit(call: CallContext, options: LatencyCallOptions, inputTokens: number | undefined) {
+  async #admit(
+    call: CallContext,
+    options: LatencyCallOptions,
+    inputTokens: number | undefined,
+  ): Promise<{ attempt: Attempt; done(): void }> {
     const maxQueueWaitMs = options.maxQueueWaitMs ?? this.#config.sla.maxQueueWaitMs;
     let slot: Awaited<ReturnType<AdmissionQueue['admit']>>;
     try {
@@ -565,18 +828,41 @@ class LatencyLaneImpl implements LatencyLane {
     }
     // Queue wait past half its deadline: the throughput lane should leave more room.
     if (slot.waitMs > maxQueueWaitMs / 2) this.#reportPressure('queue_wait', call.model);
-    let permit: QuotaPermit | undefined;
+    let attempt: Attempt = { model: call.model, kind: 'first', inputTokens };
     if (this.#quota && inputTokens !== undefined) {
+      const quota = this.#quota;
+      const budget = () => ({
+        signal: call.signal,
+        maxWaitMs: Math.max(0, maxQueueWaitMs - (this.#clock.now() - call.startedAt)),
+      });
       try {
-        permit = await this.#quota.acquire(
-          { model: call.model, lane: 'latency', inputTokens },
-          { signal: call.signal, maxWaitMs: Math.max(0, maxQueueWaitMs - slot.waitMs) },
-        );
+        try {
+          attempt.permit = await quota.acquire(
+            { model: call.model, lane: 'latency', inputTokens },
+            budget(),
+          );
+        } catch (error) {
+          const fallback = this.#fallbackFor(call.model);
+          if (!(error instanceof QuotaExhaustedError) || fallback === undefined) throw error;
+          // The shared quota refused interactive work: the throughput lane should leave room.
+          this.#reportPressure('quota', call.model);
+          const permit = await quota.acquire(
+            { model: fallback, lane: 'latency', inputTokens },
+            budget(),
+          );
+          attempt = {
+            model: fallback,
+            kind: 'fallback',
+            fallbackReason: 'queue',
+            permit,
+            inputTokens,
+          };
+          this.#recordFallback(fallback, 'queue');
+        }
       } catch (error) {
         slot.release();
         call.dispose();
         if (error instanceof QuotaExhaustedError) {
-          // The shared quota refused interactive work: the throughput lane should leave room.
           this.#reportPressure('quota', call.model);
           guard('rejection metric', () =>
             this.#telemetry?.instruments.rejections.add(1, {
@@ -597,9 +883,7 @@ class LatencyLaneImpl implements LatencyLane {
     guard('in-flight metric', () => instruments?.inflight.add(1, { [ATTR.lane]: 'latency' }));
     let done = false;
     return {
-      settle: async (promptTokens: number | undefined) => {
-        if (permit && promptTokens !== undefined) await permit.settle(promptTokens);
-      },
+      attempt,
       done: () => {
         if (done) return;
         done = true;
@@ -609,16 +893,52 @@ class LatencyLaneImpl implements LatencyLane {
     };
   }
 
-  /** One retry of a 429, 5xx or reset, only when the remaining deadline leaves room for it. */
-  async #mayRetry(call: CallContext, error: unknown): Promise<boolean> {
+  /** The fallback model for a call to `model`, when one is configured and it is not the fallback itself. */
+  #fallbackFor(model: string): string | undefined {
+    const fallback = this.#config.fallbackModel;
+    if (fallback === undefined) return undefined;
+    return model.replace(/^models\//, '') === fallback ? undefined : fallback;
+  }
+
+  /**
+   * The one further attempt a failed first attempt may get, or undefined. A 429 or a 503 (the
+   * model is out of quota or overloaded) goes to the fallback model when there is one, at once
+   * and on quota it can take without waiting; otherwise a 429, 5xx or reset is retried on the
+   * same model (another endpoint when there is one) when the server's retry delay and a typical
+   * service time fit in the remaining deadline.
+   */
+  async #nextAttempt(
+    call: CallContext,
+    failed: Attempt,
+    error: unknown,
+  ): Promise<Attempt | undefined> {
     const info = describeUpstreamError(error);
     if (info.retryReason === 'rate_limited') this.#reportPressure('rate_limited', call.model);
-    if (call.signal.aborted) return false;
+    if (call.signal.aborted) return undefined;
     const reason = info.retryReason;
-    if (reason === undefined || reason === 'timeout') return false;
-    const wait = info.retryDelayMs ?? 0;
+    if (reason === undefined || reason === 'timeout') return undefined;
     const typical = this.#queue.serviceTimeMs() ?? 0;
-    if (this.#clock.now() + wait + typical >= call.deadline) return false;
+    const fallback = this.#fallbackFor(failed.model);
+    if (fallback !== undefined && (reason === 'rate_limited' || info.httpStatus === 503)) {
+      if (this.#clock.now() + typical >= call.deadline) return undefined;
+      const permit = await this.#quotaNow(fallback, failed.inputTokens);
+      if (permit !== false) {
+        const fallbackReason: FallbackReason =
+          reason === 'rate_limited' ? 'rate_limited' : 'overloaded';
+        this.#recordFallback(fallback, fallbackReason);
+        return {
+          model: fallback,
+          kind: 'fallback',
+          fallbackReason,
+          permit,
+          inputTokens: failed.inputTokens,
+        };
+      }
+    }
+    const wait = info.retryDelayMs ?? 0;
+    if (this.#clock.now() + wait + typical >= call.deadline) return undefined;
+    const permit = await this.#quotaNow(failed.model, failed.inputTokens);
+    if (permit === false) return undefined;
     guard('retry metric', () =>
       this.#telemetry?.instruments.retries.add(1, {
         [ATTR.lane]: 'latency',
@@ -626,8 +946,74 @@ class LatencyLaneImpl implements LatencyLane {
         [ATTR.requestModel]: this.#telemetry?.modelLabel(call.model),
       }),
     );
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
-    return !call.signal.aborted;
+    if (wait > 0) await sleep(wait, call.signal);
+    if (call.signal.aborted) return undefined;
+    return { ...failed, kind: 'retry', permit };
+  }
+
+  /** Quota taken now or not at all (a retry, a hedge, a fallback); `false` when refused. */
+  async #quotaNow(
+    model: string,
+    inputTokens: number | undefined,
+  ): Promise<QuotaPermit | undefined | false> {
+    if (this.#quota === undefined || inputTokens === undefined) return undefined;
+    try {
+      const decision = await this.#quota.tryAcquire({ model, lane: 'latency', inputTokens });
+      return decision.ok ? decision.permit : false;
+    } catch (error) {
+      diag.warn(
+        '@gemini-lanes/lanes: latency lane could not take quota for a further attempt',
+        error,
+      );
+      return false;
+    }
+  }
+
+  #recordFallback(model: string, reason: FallbackReason): void {
+    guard('fallback metric', () =>
+      this.#telemetry?.instruments.fallbacks.add(1, {
+        [ATTR.lane]: 'latency',
+        [ATTR.fallbackReason]: reason,
+        [ATTR.requestModel]: this.#telemetry.modelLabel(model),
+      }),
+    );
+  }
+
+  /**
+   * What a failed attempt says about its endpoint: 5xx, resets and timeouts count towards its
+   * ejection; a 429 (the project's quota), a 4xx or a cancellation say nothing about it.
+   */
+  #reportToEndpoint(lease: EndpointLease<LaneUpstream>, error: unknown, ms: number): void {
+    const info = describeUpstreamError(error);
+    const endpointFault =
+      info.retryReason === 'server_error' ||
+      info.retryReason === 'connection_error' ||
+      info.retryReason === 'timeout';
+    if (endpointFault) lease.failed(info.retryReason === 'timeout' ? ms : undefined);
+    else lease.released();
+  }
+
+  /** The request one attempt sends: its model, its abort signal, marked for the instrumentation. */
+  #attemptParams(
+    params: GenerateContentParameters,
+    signal: AbortSignal,
+    attempt: Attempt,
+    since?: number,
+  ): GenerateContentParameters {
+    const own = params.config?.abortSignal;
+    return markLaneAttempt(
+      {
+        ...params,
+        model: attempt.model,
+        config: { ...params.config, abortSignal: own ? AbortSignal.any([own, signal]) : signal },
+      },
+      {
+        lane: 'latency',
+        kind: attempt.kind,
+        fallbackReason: attempt.fallbackReason,
+        since,
+      },
+    );
   }
 
   /** The lane's own deadline surfaces as `RequestTimeoutError` whatever layer noticed it. */
@@ -640,14 +1026,6 @@ class LatencyLaneImpl implements LatencyLane {
     return isGeminiLanesError(error) || !call.signal.aborted
       ? error
       : (call.signal.reason ?? error);
-  }
-
-  #withSignal(params: GenerateContentParameters, signal: AbortSignal): GenerateContentParameters {
-    const own = params.config?.abortSignal;
-    return {
-      ...params,
-      config: { ...params.config, abortSignal: own ? AbortSignal.any([own, signal]) : signal },
-    };
   }
 
   /**
@@ -674,6 +1052,81 @@ class LatencyLaneImpl implements LatencyLane {
       }),
     );
   }
+}
+
+/** One upstream attempt of a lane request: its model, why it is made, and the quota it holds. */
+interface Attempt {
+  model: string;
+  kind: AttemptKind;
+  fallbackReason?: FallbackReason | undefined;
+  /** Quota taken for this attempt, settled by the usage its answer reports. */
+  permit?: QuotaPermit | undefined;
+  /** The request's estimated input tokens (undefined when it takes no quota). */
+  inputTokens: number | undefined;
+}
+
+/** A streaming attempt sent and not yet decided. */
+interface StartedStream {
+  readonly call: CallContext;
+  readonly attempt: Attempt;
+  readonly lease: EndpointLease<LaneUpstream>;
+  /** The first chunk (or the end of an empty stream). */
+  readonly first: Promise<IteratorResult<GenerateContentResponse>>;
+  /** The lane's clock when it was sent. */
+  readonly sentAt: number;
+  /** `performance.now()` when it was sent: where a hedge of it is timed from. */
+  readonly sentAtPerf: number;
+  readonly inputTokens: number | undefined;
+  /** Set when `first` rejected: its error and when. */
+  failure: { error: unknown; atMs: number } | undefined;
+  /** The SDK's stream, once `first` has resolved. */
+  stream(): AsyncGenerator<GenerateContentResponse>;
+  /** Lost the race: abort it and end its stream; its wait so far is a lower bound of its latency. */
+  abandon(nowMs: number): void;
+}
+
+/** The attempt that delivered the first chunk, and the rest of its stream. */
+interface RunningStream {
+  first: IteratorResult<GenerateContentResponse>;
+  stream: AsyncGenerator<GenerateContentResponse>;
+  attempt: Attempt;
+  upstream: LaneUpstream;
+}
+
+/**
+ * The attempt whose first chunk comes first. When one fails, the other may still deliver; when
+ * both fail, the primary's error (the hedge's failure is reported to its endpoint on the way).
+ */
+function firstToDeliver(primary: StartedStream, hedge: StartedStream): Promise<StartedStream> {
+  return new Promise((resolve, reject) => {
+    let failures = 0;
+    let primaryError: unknown;
+    const failed = (which: StartedStream, error: unknown) => {
+      if (which === primary) primaryError = error;
+      if (++failures === 2) reject(primaryError);
+    };
+    for (const attempt of [primary, hedge]) {
+      attempt.first.then(
+        () => resolve(attempt),
+        (error: unknown) => failed(attempt, error),
+      );
+    }
+  });
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the caller checks the signal). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**

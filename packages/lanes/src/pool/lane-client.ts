@@ -27,16 +27,32 @@ export interface LaneClientOptions {
   requestTimeoutMs: number;
 }
 
+/** One upstream a lane may send to: its own instrumented client on the lane's shared pool. */
+export interface LaneUpstream {
+  /** The endpoint's configured name, else its URL; the public endpoint's origin when none is configured. */
+  readonly name: string;
+  readonly origin: string;
+  readonly client: GoogleGenAI;
+}
+
 /**
- * A lane's own instrumented `GoogleGenAI` client on its own keep-alive pool (no global
- * dispatcher touched), the API key from the options or `GEMINI_API_KEY`/`GOOGLE_API_KEY`.
- * No `retryOptions`: each lane's own retry policy is the only one, so attempts count once.
+ * A lane's own instrumented `GoogleGenAI` clients, one per configured endpoint (a single one on
+ * the SDK's default endpoint when none is configured), all on the lane's own keep-alive pool
+ * (no global dispatcher touched), the API key from the options or
+ * `GEMINI_API_KEY`/`GOOGLE_API_KEY`. No `retryOptions`: each lane's own retry policy is the only
+ * one, so attempts count once. `client` and `origins` are the first endpoint's, for a lane that
+ * uses one.
  */
 export function createLaneClient(config: UpstreamConfig, options: LaneClientOptions) {
   const apiKey = options.apiKey ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY;
   if (!apiKey) throw new MissingApiKeyError();
-  const baseUrl = options.baseUrl ?? config.endpoints[0]?.url;
-  const origins = [new URL(baseUrl ?? GEMINI_API_ORIGIN).origin];
+  const configured = config.endpoints.map((e) => ({ url: e.url, name: e.name ?? e.url }));
+  if (options.baseUrl !== undefined) {
+    const first = configured[0];
+    configured[0] = { url: options.baseUrl, name: first?.name ?? options.baseUrl };
+  }
+  const endpoints: Array<{ url: string | undefined; name: string }> =
+    configured.length > 0 ? configured : [{ url: undefined, name: GEMINI_API_ORIGIN }];
   const pool = new LaneConnectionPool({
     connections: config.pool.connections,
     prewarm: config.pool.prewarm,
@@ -45,17 +61,28 @@ export function createLaneClient(config: UpstreamConfig, options: LaneClientOpti
     connectTimeoutMs: config.pool.connectTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
   });
-  const client = instrumentGenAI(
-    new GoogleGenAI({
-      apiKey,
-      ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
-      httpOptions: {
-        fetch: pool.fetch,
-        ...(baseUrl ? { baseUrl } : {}),
+  const upstreams: LaneUpstream[] = endpoints.map(({ url, name }) => ({
+    name,
+    origin: new URL(url ?? GEMINI_API_ORIGIN).origin,
+    client: instrumentGenAI(
+      new GoogleGenAI({
+        apiKey,
         ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
-      },
-    }),
-    { lane: options.lane, telemetry: options.telemetry },
-  );
-  return { client, pool, origins, apiKey };
+        httpOptions: {
+          fetch: pool.fetch,
+          ...(url ? { baseUrl: url } : {}),
+          ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
+        },
+      }),
+      { lane: options.lane, telemetry: options.telemetry },
+    ),
+  }));
+  const first = upstreams[0] as LaneUpstream;
+  return {
+    client: first.client,
+    pool,
+    origins: [first.origin],
+    upstreams,
+    apiKey,
+  };
 }

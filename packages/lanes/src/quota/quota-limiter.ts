@@ -35,10 +35,10 @@ const WINDOWS: readonly [WindowSpec, WindowSpec, WindowSpec] = [
 
 type Triple = readonly [number, number, number];
 
-/** One model's quota: the limits, and the most each lane may fill every window to. */
+/** One model's quota: the limits, and what each window holds back for the latency lane. */
 interface ModelQuota {
   limits: Triple;
-  ceilings: Record<Lane, Triple>;
+  reserve: Triple;
 }
 
 export interface QuotaLimiterOptions {
@@ -119,8 +119,8 @@ const MINUTE_MS = 60_000;
 const DEFAULT_BURST_SHARE = 0.25;
 
 /**
- * What the throughput lane may fill each window to: the quota less the latency lane's reserved
- * share. Amounts are whole, so the ceiling is rounded down, after rounding away binary noise
+ * What the throughput lane may fill each window to while the latency lane uses none of its
+ * reserve: the quota less the latency lane's reserved share. Amounts are whole, so the ceiling is rounded down, after rounding away binary noise
  * (100 × (1 − 0.9) is 9.999999999999998 in floating point, and must allow 10).
  */
 function ceiling(limit: number, share: number): number {
@@ -132,8 +132,11 @@ function ceiling(limit: number, share: number): number {
  * every replica): per model, a sliding-window limit on requests per minute, input tokens per
  * minute and requests per day, so that what all lanes take together in any rolling minute (or
  * day) never exceeds what the API allows in it. A fresh window admits the whole quota at once.
- * The latency lane may fill each window to the quota; the throughput lane only to the quota less
- * the latency lane's reserved share, so batch work can never starve interactive traffic of quota.
+ * The latency lane may fill each window to the quota. The throughput lane may fill it to the
+ * quota less what is still held back for the latency lane: its reserved share less what it
+ * already uses in the window. So batch work can never starve interactive traffic of its share,
+ * and gets the quota less the larger of the reserve and the latency lane's actual use (not less
+ * both, which would hold the reserve back twice while interactive traffic is using it).
  */
 export class QuotaLimiter {
   readonly #store: QuotaStore;
@@ -167,10 +170,11 @@ export class QuotaLimiter {
     for (const [model, { rpm, inputTpm, rpd }] of Object.entries(quota.models)) {
       this.#quotas.set(model, {
         limits: [rpm, inputTpm, rpd],
-        ceilings: {
-          latency: [rpm, inputTpm, rpd],
-          throughput: [ceiling(rpm, share), ceiling(inputTpm, share), ceiling(rpd, share)],
-        },
+        reserve: [
+          rpm - ceiling(rpm, share),
+          inputTpm - ceiling(inputTpm, share),
+          rpd - ceiling(rpd, share),
+        ],
       });
       const burst = options.throughputBurstShare ?? DEFAULT_BURST_SHARE;
       this.#pacers.set(
@@ -224,7 +228,9 @@ export class QuotaLimiter {
       key: model,
       windows: WINDOWS,
       amounts,
-      ceilings: quota.ceilings[request.lane],
+      ceilings: quota.limits,
+      reserve: quota.reserve,
+      reserved: request.lane === 'latency',
       nowMs: this.#clock.now(),
     });
     if (!result.ok) return { ok: false, dimension: result.dimension, retryAfterMs: result.waitMs };
@@ -341,6 +347,7 @@ export class QuotaLimiter {
         deltas,
         takenAtMs,
         nowMs: this.#clock.now(),
+        reserved: lane === 'latency',
       });
     };
     return {

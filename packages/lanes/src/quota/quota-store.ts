@@ -20,11 +20,17 @@ export interface TakeRequest {
   windows: readonly [WindowSpec, WindowSpec, WindowSpec];
   /** Whole amounts: one request, its input tokens, one request. */
   amounts: readonly [number, number, number];
-  /**
-   * The most each window may hold with this take in it: the quota for the latency lane, the
-   * quota less the latency lane's reserved share for the throughput lane.
-   */
+  /** The most each window may hold with this take in it: the quota. */
   ceilings: readonly [number, number, number];
+  /**
+   * What each window holds back for the reserved lane (the latency lane's share), less what
+   * that lane already uses in it: a take that is not `reserved` may fill the window only to
+   * `ceiling − max(0, reserve − reserved use)`. So the throughput lane gets the quota less
+   * the larger of the reserve and the latency lane's actual use, never less both. Default 0.
+   */
+  reserve?: readonly [number, number, number] | undefined;
+  /** A take by the reserved lane: it counts in the reserved use as well as in the window. */
+  reserved?: boolean | undefined;
   /** Wall-clock milliseconds (replicas sharing a Redis store must agree on it). */
   nowMs: number;
 }
@@ -63,6 +69,8 @@ export interface AdjustRequest {
   /** `atMs` of the take being corrected. */
   takenAtMs: number;
   nowMs: number;
+  /** The take being corrected was `reserved`: its reserved use is corrected too. */
+  reserved?: boolean | undefined;
 }
 
 /**

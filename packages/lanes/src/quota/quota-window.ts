@@ -14,10 +14,16 @@ import {
 export interface WindowState {
   latestMs: number;
   slots: [Map<number, number>, Map<number, number>, Map<number, number>];
+  /** The same, for the reserved lane's takes only (also counted in `slots`). */
+  reserved: [Map<number, number>, Map<number, number>, Map<number, number>];
 }
 
 export function emptyWindowState(): WindowState {
-  return { latestMs: Number.NEGATIVE_INFINITY, slots: [new Map(), new Map(), new Map()] };
+  return {
+    latestMs: Number.NEGATIVE_INFINITY,
+    slots: [new Map(), new Map(), new Map()],
+    reserved: [new Map(), new Map(), new Map()],
+  };
 }
 
 /** Slot `slot` holds amounts taken in [slot × slotMs, (slot + 1) × slotMs); it counts until this time. */
@@ -31,8 +37,9 @@ function advance(state: WindowState, windows: TakeRequest['windows'], nowMs: num
   state.latestMs = now;
   for (let i = 0; i < 3; i++) {
     const spec = windows[i as 0 | 1 | 2];
-    const slots = state.slots[i as 0 | 1 | 2];
-    for (const slot of slots.keys()) if (agesOutAt(spec, slot) <= now) slots.delete(slot);
+    for (const slots of [state.slots[i as 0 | 1 | 2], state.reserved[i as 0 | 1 | 2]]) {
+      for (const slot of slots.keys()) if (agesOutAt(spec, slot) <= now) slots.delete(slot);
+    }
   }
   return now;
 }
@@ -67,7 +74,8 @@ function waitToFit(
 /**
  * The sliding-window take both stores implement (the Redis store in Lua): bring the key to
  * `nowMs`, then charge every dimension's current slot, or none if any would rise above its
- * ceiling. Mutates `state`.
+ * ceiling (lowered, for a take that is not `reserved`, by what the reserve still holds back).
+ * Mutates `state`.
  */
 export function takeFromWindows(state: WindowState, request: TakeRequest): TakeResult {
   const now = advance(state, request.windows, request.nowMs);
@@ -77,10 +85,14 @@ export function takeFromWindows(state: WindowState, request: TakeRequest): TakeR
   for (let i = 0; i < 3; i++) {
     const index = i as 0 | 1 | 2;
     const amount = request.amounts[index];
-    const ceiling = request.ceilings[index];
+    const reserve = request.reserved ? 0 : (request.reserve?.[index] ?? 0);
+    // Held back for the reserved lane: its reserve, less what it already uses.
+    const held = Math.max(0, reserve - sum(state.reserved[index]));
+    const ceiling = request.ceilings[index] - held;
     if (!(amount > 0) || used[index] + amount <= ceiling) continue;
+    // Never fits when it would not even with the whole reserve held back.
     const wait =
-      amount > ceiling
+      amount > request.ceilings[index] - reserve
         ? Number.POSITIVE_INFINITY
         : waitToFit(
             request.windows[index],
@@ -103,8 +115,11 @@ export function takeFromWindows(state: WindowState, request: TakeRequest): TakeR
     const amount = request.amounts[index];
     if (!(amount > 0)) continue;
     const slot = Math.floor(now / request.windows[index].slotMs);
-    const slots = state.slots[index];
-    slots.set(slot, (slots.get(slot) ?? 0) + amount);
+    for (const slots of request.reserved
+      ? [state.slots[index], state.reserved[index]]
+      : [state.slots[index]]) {
+      slots.set(slot, (slots.get(slot) ?? 0) + amount);
+    }
     used[index] += amount;
   }
   return { ok: true, atMs: now, used };
@@ -121,16 +136,20 @@ export function adjustWindows(state: WindowState, request: AdjustRequest): void 
     const index = i as 0 | 1 | 2;
     const delta = request.deltas[index];
     const spec = request.windows[index];
-    const slots = state.slots[index];
-    if (delta < 0) {
-      const slot = Math.floor(request.takenAtMs / spec.slotMs);
-      const held = slots.get(slot);
-      if (held === undefined || agesOutAt(spec, slot) <= now) continue;
-      if (held + delta > 0) slots.set(slot, held + delta);
-      else slots.delete(slot);
-    } else if (delta > 0) {
-      const slot = Math.floor(now / spec.slotMs);
-      slots.set(slot, (slots.get(slot) ?? 0) + delta);
+    const tallies = request.reserved
+      ? [state.slots[index], state.reserved[index]]
+      : [state.slots[index]];
+    for (const slots of tallies) {
+      if (delta < 0) {
+        const slot = Math.floor(request.takenAtMs / spec.slotMs);
+        const held = slots.get(slot);
+        if (held === undefined || agesOutAt(spec, slot) <= now) continue;
+        if (held + delta > 0) slots.set(slot, held + delta);
+        else slots.delete(slot);
+      } else if (delta > 0) {
+        const slot = Math.floor(now / spec.slotMs);
+        slots.set(slot, (slots.get(slot) ?? 0) + delta);
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import { defineConfig, type GeminiLanesConfigInput } from '@gemini-lanes/core';
 import { createTelemetry } from '@gemini-lanes/otel';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, TracerProvider } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   type DataPoint,
@@ -18,11 +18,14 @@ class CollectingReader extends MetricReader {
 }
 
 /** A configuration, telemetry on an in-memory meter, and a way to read what it recorded. */
-export function metricsHarness(input: GeminiLanesConfigInput = {}) {
+export function metricsHarness(
+  input: GeminiLanesConfigInput = {},
+  providers: { tracerProvider?: TracerProvider } = {},
+) {
   const config = defineConfig(input);
   const reader = new CollectingReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const telemetry = createTelemetry(config, { meterProvider });
+  const telemetry = createTelemetry(config, { meterProvider, ...providers });
   return {
     config,
     telemetry,
@@ -40,6 +43,10 @@ export function metricsHarness(input: GeminiLanesConfigInput = {}) {
         }
       }
       return total;
+    },
+    /** Everything recorded so far, as the reader collects it. */
+    async collect() {
+      return (await reader.collect()).resourceMetrics;
     },
     shutdown: () => meterProvider.shutdown(),
   };
