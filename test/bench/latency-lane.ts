@@ -23,17 +23,17 @@
  * Targets are reported, not asserted. Results go to test/bench/results/latency-lane.json and .md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import {
   type GenerateContentParameters,
   type GenerateContentResponse,
   GoogleGenAI,
 } from '@google/genai';
+import { builtPackages, say } from './support/built-packages.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
 
 const quick = process.argv.includes('--quick');
@@ -43,19 +43,8 @@ const API_KEY = 'bench-key';
 const TARGET_P50_MS = 0.2;
 const TARGET_P99_MS = 1;
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The packages under test, by name. `@gemini-lanes/lanes`, core and undici are dependencies of
-// packages/lanes, not of this test package, so they are resolved from there; their built
-// `dist/` is what runs.
-
-const fromLanes = createRequire(new URL('../../packages/lanes/package.json', import.meta.url));
-async function load<T>(name: string): Promise<T> {
-  return (await import(pathToFileURL(fromLanes.resolve(name)).href)) as T;
-}
+// The packages under test, by name, as packages/lanes resolves them; their built dist/ runs.
+const load = builtPackages('lanes');
 
 interface PoolOptions {
   connections: number;

@@ -20,11 +20,11 @@
  * Results go to test/bench/results/otel-overhead.json and .md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { GoogleGenAI } from '@google/genai';
+import { builtPackages, say } from './support/built-packages.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
 
 const quick = process.argv.includes('--quick');
@@ -32,19 +32,8 @@ const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const TARGET_MICROS = 50;
 const MODEL = 'gemini-2.5-flash';
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The packages under test, by name. `@gemini-lanes/otel` and the OpenTelemetry SDK are
-// dependencies of packages/otel, not of this test package, so they are resolved from there
-// (a package can import itself by name); their built `dist/` is what runs.
-
-const fromOtel = createRequire(new URL('../../packages/otel/package.json', import.meta.url));
-async function load<T>(name: string): Promise<T> {
-  return (await import(pathToFileURL(fromOtel.resolve(name)).href)) as T;
-}
+// The packages under test, by name, as packages/otel resolves them; their built dist/ runs.
+const load = builtPackages('otel');
 
 interface OtelModule {
   createTelemetry(

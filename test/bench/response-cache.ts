@@ -20,12 +20,12 @@
  * test/bench/results/response-cache.json and .md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { GenerateContentParameters, GenerateContentResponse } from '@google/genai';
+import { builtPackages, say } from './support/built-packages.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
 
 const quick = process.argv.includes('--quick');
@@ -36,15 +36,8 @@ const TARGET_P99_MS = 0.2;
 const GROUPS = quick ? 500 : 5000;
 const WARMUP = quick ? 200 : 1000;
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-// The packages under test, by name, resolved from packages/lanes; their built dist/ runs.
-const fromLanes = createRequire(new URL('../../packages/lanes/package.json', import.meta.url));
-async function load<T>(name: string): Promise<T> {
-  return (await import(pathToFileURL(fromLanes.resolve(name)).href)) as T;
-}
+// The packages under test, by name, as packages/lanes resolves them; their built dist/ runs.
+const load = builtPackages('lanes');
 
 interface LaneLike {
   generateContent(params: GenerateContentParameters): Promise<GenerateContentResponse>;

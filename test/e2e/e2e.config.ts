@@ -19,6 +19,15 @@ export const INTERVAL_SECONDS = 1;
 export const MODEL = 'gemini-2.5-flash';
 export const RATE_LIMITED_MODEL = 'gemini-2.5-flash-lite';
 export const EMBEDDING_MODEL = 'gemini-embedding-001';
+/**
+ * The latency lane's fallback model (`lanes.latency.fallbackModel`): a model with a quota of its
+ * own, which takes one attempt when the primary answers 429 or 503. The emulators serve it as
+ * fast as the generate model, so a fallback never costs the SLA.
+ */
+export const FALLBACK_MODEL = 'gemini-2.5-pro';
+
+/** Requests a minute each emulator allows on `RATE_LIMITED_MODEL` (its own count: two emulators, two quotas). */
+export const RATE_LIMITED_RPM = 3;
 
 /** Any non-empty key works against the emulator; the test checks it never reaches a span. */
 export const API_KEY = 'e2e-api-key-3f9c1d';
@@ -59,6 +68,32 @@ export const BATCH_POLL = { pollIntervalMs: 100, maxPollIntervalMs: 250 };
 /** Lines of each job the test runs, in each mode. */
 export const JOB_LINES = 6;
 
+/**
+ * The latency lane's two endpoints (`lanes.latency.endpoints`): the main emulator, which the
+ * throughput lane uses too, and a spare one, which the test makes fail until the lane ejects
+ * it. Their URLs in `e2eConfig` are placeholders (`.invalid` never resolves): the environment
+ * puts in the emulators' own, on free ports.
+ */
+export const ENDPOINTS = { main: 'main', spare: 'spare' } as const;
+
+/**
+ * The fixed hedge delay (`lanes.latency.hedging.delayMs`). Healthy, the emulators' time to first
+ * chunk has a 90 ms p95, so no healthy stream is hedged: only the streams the test holds back
+ * are, or a stall of the test process itself for a whole second (the emulators run in it). The
+ * measured phase's exact counts depend on that: the emulator bills the input of a hedge's
+ * aborted attempt, the lane records no usage for it.
+ */
+export const HEDGE_DELAY_MS = 1_000;
+
+/**
+ * How long the emulators hold back the first byte of the test's held-back streams
+ * (`slow-first-byte`, asked by header, so wherever an attempt lands) while the test keeps the
+ * hold on: a second past the hedge delay, so each is hedged; a hedge held too loses to its
+ * stream's first attempt by that second, and one sent after the hold is lifted beats it by
+ * about as much (`hedgedStreams` in support/traffic.ts).
+ */
+export const FIRST_BYTE_HOLD_MS = 2_000;
+
 export const e2eConfig = defineConfig({
   service: 'gemini-lanes-e2e',
   quota: {
@@ -68,11 +103,37 @@ export const e2eConfig = defineConfig({
       // The lane allows these; the emulator's tighter quota for this model answers 429.
       [RATE_LIMITED_MODEL]: { rpm: 1_000_000, inputTpm: 1_000_000_000, rpd: 100_000_000 },
       [EMBEDDING_MODEL]: { rpm: 1_000_000, inputTpm: 1_000_000_000, rpd: 100_000_000 },
+      [FALLBACK_MODEL]: { rpm: 1_000_000, inputTpm: 1_000_000_000, rpd: 100_000_000 },
     },
   },
   lanes: {
     latency: {
       models: [MODEL],
+      // Placeholders, replaced by the emulators' URLs at start (see ENDPOINTS).
+      endpoints: [
+        { url: 'http://main-emulator.invalid', name: ENDPOINTS.main },
+        { url: 'http://spare-emulator.invalid', name: ENDPOINTS.spare },
+      ],
+      endpointHealth: {
+        // Compressed like the alert windows: an endpoint that a held-back stream made look slow
+        // (peak EWMA: up to 2 s) is back in the choice within about two seconds (about 30 s
+        // with the default 10 s), so both keep taking traffic, and the spare is there to fail
+        // when the test wants it ejected.
+        decayMs: 500,
+        ejectAfterFailures: 3,
+        // Short, so the spare is soon back in rotation (on probation); the second ejection of a
+        // run comes more than maxEjectionMs after the first, so it is not doubled.
+        ejectionMs: 500,
+        maxEjectionMs: 2_000,
+      },
+      hedging: {
+        enabled: true,
+        delayMs: HEDGE_DELAY_MS,
+        // Over the last 10 s the lane starts about 100 streams: room for 20 hedges, where the
+        // test asks for two a round.
+        maxShare: 0.2,
+      },
+      fallbackModel: FALLBACK_MODEL,
       // A burst of 40 calls fills the 16 slots and the 8 queue places and is refused beyond.
       concurrency: 16,
       queue: { maxLength: 8 },
@@ -114,9 +175,10 @@ export const e2eConfig = defineConfig({
 });
 
 /**
- * The emulator as the test runs it: the real protocol with latency profiles fast enough to be
- * healthy against the SLA above (no thinking, short answers), no quota on the generate and
- * embedding models, and 3 requests per minute on the model the test rate-limits.
+ * The main emulator as the test runs it: the real protocol with latency profiles fast enough to
+ * be healthy against the SLA above (no thinking, short answers), no quota on the generate,
+ * embedding and fallback models, 3 requests per minute on the model the test rate-limits, and
+ * the `slow-first-byte` hold of FIRST_BYTE_HOLD_MS.
  */
 export const emulatorOptions: EmulatorOptions = {
   seed: 14,
@@ -135,11 +197,27 @@ export const emulatorOptions: EmulatorOptions = {
       decodeTokensPerSecond: { median: 2_000, p95: 2_600 },
       loadSlowdown: 0,
     },
+    // The built-in profile of this model thinks for seconds; as a fallback it must be fast.
+    [FALLBACK_MODEL]: {
+      ttftMs: { median: 40, p95: 90 },
+      thinking: 'default-off',
+      outputTokens: { median: 48, p95: 120 },
+      decodeTokensPerSecond: { median: 2_000, p95: 2_600 },
+      loadSlowdown: 0,
+    },
   },
   batch: BATCH_TIMING,
   quota: {
     [MODEL]: { rpm: null, inputTpm: null, rpd: null },
     [EMBEDDING_MODEL]: { rpm: null, inputTpm: null, rpd: null },
-    [RATE_LIMITED_MODEL]: { rpm: 3 },
+    [FALLBACK_MODEL]: { rpm: null, inputTpm: null, rpd: null },
+    [RATE_LIMITED_MODEL]: { rpm: RATE_LIMITED_RPM },
   },
+  faults: { slowFirstByteMs: FIRST_BYTE_HOLD_MS },
 };
+
+/**
+ * The spare emulator behind the latency lane's second endpoint: the same models, quotas (its own
+ * count of them) and faults, its own seed.
+ */
+export const spareEmulatorOptions: EmulatorOptions = { ...emulatorOptions, seed: 15 };

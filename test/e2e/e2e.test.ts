@@ -28,13 +28,18 @@ import {
   EMBEDDING_MODEL,
   e2eConfig,
   emulatorOptions,
+  FALLBACK_MODEL,
+  FIRST_BYTE_HOLD_MS,
+  HEDGE_DELAY_MS,
   INTERVAL_SECONDS,
   JOB_LINES,
   MODEL,
   NOTIFICATION_TIMINGS,
   RATE_LIMITED_MODEL,
+  RATE_LIMITED_RPM,
   REGRESSION_MULTIPLIER,
   REQUESTS_PER_SECOND,
+  spareEmulatorOptions,
 } from './e2e.config.ts';
 import {
   EXPECTED_EMPTY_QUERIES,
@@ -45,6 +50,7 @@ import {
 import { type DashboardQuery, dashboardQueries } from './support/dashboard-queries.ts';
 import { type E2eEnvironment, startE2eEnvironment } from './support/e2e-environment.ts';
 import { controlEmulator } from './support/emulator-control.ts';
+import { ejectEndpoint } from './support/endpoint-ejection.ts';
 import { pollUntil } from './support/poll.ts';
 import { type PrometheusApi, sampleValue } from './support/prometheus-api.ts';
 import {
@@ -59,6 +65,7 @@ import {
   CACHE_ROUND,
   cacheRound,
   faultedCall,
+  hedgedStreams,
   interactiveCall,
   interactiveKind,
   type JobOutcome,
@@ -93,18 +100,41 @@ const BATCH_ROUTES = ['batchGenerateContent', 'batches.get', 'batches.list', 'ba
 /** The routes of the measured phase: generate calls and (micro-batched) embeddings. */
 const MEASURED_ROUTES = MODEL_ROUTES.filter((r) => r !== 'countTokens');
 
-function routeCount(stats: EmulatorStats, routes: readonly string[]): number {
-  return routes.reduce((sum, route) => sum + (stats.requestsByRoute[route] ?? 0), 0);
+/**
+ * What the upstream served, from the stats of both emulators: the latency lane spreads its
+ * calls over its two endpoints (the main emulator and the spare), the throughput lane calls the
+ * main one.
+ */
+function upstreamStats(env: E2eEnvironment): EmulatorStats[] {
+  return [env.emulator.stats(), env.spareEmulator.stats()];
+}
+
+function routeCount(stats: readonly EmulatorStats[], routes: readonly string[]): number {
+  let sum = 0;
+  for (const s of stats) for (const route of routes) sum += s.requestsByRoute[route] ?? 0;
+  return sum;
 }
 
 /**
  * Billed tokens of the generate model. Embedding responses of the Gemini API carry no token
  * counts, so the lanes record none for them, while the emulator counts their input.
  */
-function tokenCount(stats: EmulatorStats): number {
-  const t = stats.models[MODEL]?.tokens;
-  return t === undefined ? 0 : t.input + t.output + t.thoughts + t.toolUsePrompt;
+function tokenCount(stats: readonly EmulatorStats[]): number {
+  let sum = 0;
+  for (const s of stats) {
+    const t = s.models[MODEL]?.tokens;
+    if (t !== undefined) sum += t.input + t.output + t.thoughts + t.toolUsePrompt;
+  }
+  return sum;
 }
+
+/**
+ * Calls to the rate-limited model in each round. Each emulator admits RATE_LIMITED_RPM a minute
+ * and the lane may send any call to either, so 2 × rpm + 1 calls get at least one 429 in the
+ * first round however they are spread (one emulator gets more than rpm); after them at most
+ * rpm calls are left on the two together, so rpm + 1 calls get one in the second round too.
+ */
+const RATE_LIMITED_CALLS = [2 * RATE_LIMITED_RPM + 1, RATE_LIMITED_RPM + 1] as const;
 
 /** The two rounds of the mixed phase each run one job of each mode. */
 const JOB_MODES = ['parallel', 'batch-api'] as const;
@@ -196,6 +226,9 @@ async function largestValue(
 const NONZERO_QUERIES = [
   'gemini-lanes-latency › Cache hit ratio › A',
   'gemini-lanes-latency › Cache hit ratio › B',
+  'gemini-lanes-latency › Hedges and fallbacks › A',
+  'gemini-lanes-latency › Hedges and fallbacks › B',
+  'gemini-lanes-latency › Endpoint ejections › A',
   'gemini-lanes-throughput › Job progress › A',
   'gemini-lanes-throughput › Items written (time range) › A',
   'gemini-lanes-throughput › Batch API jobs by state › A',
@@ -233,6 +266,8 @@ function suite(binaries: ServiceBinaries): void {
     let trafficStart = 0;
     let measured: Measurement;
     let sliProbe: SliProbe;
+    /** How long each round's ejection of the spare endpoint took, in ms (for failure messages). */
+    const ejectionMs: number[] = [];
     /** The jobs of the mixed phase, by round and mode. */
     const jobs: Array<{ round: number; mode: (typeof JOB_MODES)[number]; outcome: JobOutcome }> =
       [];
@@ -240,13 +275,15 @@ function suite(binaries: ServiceBinaries): void {
     const api = () => env.prometheus.api;
     const job = () => env.job;
     /** Adds what the processes said and what the driver sent to a failing assertion. */
-    const context = () => `traffic ${ledger.summary()}\n${env.diagnostics()}`;
+    const context = () =>
+      `traffic ${ledger.summary()}; spare ejected after ${ejectionMs.join(', ')} ms\n${env.diagnostics()}`;
 
     beforeAll(async () => {
       env = await startE2eEnvironment({
         binaries,
         config,
         emulatorOptions,
+        spareEmulatorOptions,
         apiKey: API_KEY,
         intervalSeconds: INTERVAL_SECONDS,
         notificationTimings: NOTIFICATION_TIMINGS,
@@ -279,15 +316,17 @@ function suite(binaries: ServiceBinaries): void {
       // Phase 1, mixed traffic through the router that exercises every panel the lanes can
       // fill: interactive streams, unary calls and token counts, and batch generate calls and
       // embeddings, each at a steady rate; a spell of injected faults (errors, retries); bursts
-      // beyond the latency lane's capacity (queueing and refusals); calls to a model whose
-      // upstream quota is exhausted (429); calls the upstream stalls until the lane's deadline;
-      // a stream its reader abandons; calls failed by header on every attempt (500 interactive,
-      // 503 batch: retried, then errors); deterministic calls the response cache answers
-      // (misses, coalesced calls, hits, and evictions from its small memory bound); and a
-      // parallel job and a batch-api job through the throughput lane. Each rare event happens
-      // at two moments at least two scrapes apart: the first creates its series, and rate()
-      // sees only what the second adds; none of the assertions depends on what the fault
-      // spell's random draws hit.
+      // beyond the latency lane's capacity (queueing and refusals); the spare endpoint failing
+      // until the latency lane ejects it; calls to a model whose upstream quota is exhausted
+      // (429, and the fallback model answers); calls the upstream stalls until the lane's
+      // deadline; a stream its reader abandons; calls failed by header on every attempt (500
+      // interactive: retried on the other endpoint; 503 interactive: sent to the fallback model;
+      // 503 batch: retried; then errors); streams held back before their first byte (hedged:
+      // one hedge loses, one wins); deterministic calls the response cache answers (misses,
+      // coalesced calls, hits, and evictions from its small memory bound); and a parallel job
+      // and a batch-api job through the throughput lane. Each rare event happens at two moments
+      // at least two scrapes apart: the first creates its series, and rate() sees only what the
+      // second adds; none of the assertions depends on what the fault spell's random draws hit.
       const load = openLoop(REQUESTS_PER_SECOND, (n) =>
         interactiveCall(router, MODEL, interactiveKind(n), n, ledger),
       );
@@ -295,6 +334,13 @@ function suite(binaries: ServiceBinaries): void {
         batchCall(router, models, batchKind(n), n, ledger),
       );
       const twoScrapes = 2_500 * INTERVAL_SECONDS;
+      const spare = env.spareEmulator.url;
+      const spareEjections = {
+        emulatorUrl: spare,
+        metricsAddress: env.service.metricsAddress,
+        series: prometheusSeries(METRICS.endpointEjections, config.prometheus.naming).name,
+        labels: { [LANE]: 'latency', [labelName(ATTR.serverPort)]: new URL(spare).port },
+      };
       await runFor(1_000);
       await controlEmulator(upstream, {
         faults: { rates: { '500': 0.04, '503': 0.03, reset: 0.02, 'malformed-chunk': 0.01 } },
@@ -309,26 +355,44 @@ function suite(binaries: ServiceBinaries): void {
         const roundJobs = runJobs(round);
         roundJobs.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
         await rejectionBurst(router, MODEL, 40, ledger);
+        // Two streams held back past the hedge delay: one hedge loses, one wins (the emulators
+        // apply a fault asked by header before any drawn from their rates, so the spare's 500s
+        // below leave them alone). About 2 s, beside the round's other events, in two of the
+        // latency lane's 16 slots; after the burst, which would refuse them.
+        const hedged = hedgedStreams(
+          router,
+          MODEL,
+          [env.emulator, env.spareEmulator],
+          FIRST_BYTE_HOLD_MS,
+          ledger,
+        );
+        hedged.catch(() => {}); // awaited below
+        // The spare fails every call until the latency lane ejects it (a few calls), then heals;
+        // it is back in rotation, on probation, `endpointHealth.ejectionMs` later.
+        ejectionMs.push(Math.round(await ejectEndpoint(spareEjections)));
         await stalledCalls(router, MODEL, 1, 300, ledger);
-        // The emulator allows 3 calls a minute on this model: 3 answers and a 429, then 429s.
-        for (let n = 0; n < (round === 0 ? 4 : 2); n++) {
+        // 429s from the emulators (RATE_LIMITED_CALLS); the lane sends each of them to its
+        // fallback model, which answers.
+        for (let n = 0; n < RATE_LIMITED_CALLS[round]; n++) {
           await interactiveCall(router, RATE_LIMITED_MODEL, 'unary', n, ledger);
         }
         await abandonedStream(router, MODEL, ledger);
         await faultedCall(router, MODEL, 'interactive', '500', ledger);
+        await faultedCall(router, MODEL, 'interactive', '503', ledger);
         await faultedCall(router, MODEL, 'batch', '503', ledger);
         // After the burst (so no shared call is refused at admission: see the counting test).
         await cacheRound(router, MODEL, round, ledger);
         await roundJobs;
+        await hedged;
         await runFor(twoScrapes);
       }
       await Promise.all([load.stop(), batch.stop()]);
 
       // Phase 2, measured: quiet, then known traffic on both lanes (no faults, label sets that
-      // exist already), then quiet again; the emulator counts what it served.
+      // exist already), then quiet again; the emulators count what they served.
       await waitQuiet(api(), job());
       const t0 = Date.now();
-      const before = env.emulator.stats();
+      const before = upstreamStats(env);
       const steady = openLoop(REQUESTS_PER_SECOND, (n) =>
         interactiveCall(router, MODEL, n % 2 === 0 ? 'stream' : 'unary', n, ledger),
       );
@@ -339,7 +403,7 @@ function suite(binaries: ServiceBinaries): void {
       await Promise.all([steady.stop(), steadyBatch.stop()]);
       await waitQuiet(api(), job());
       const t1 = Date.now();
-      const after = env.emulator.stats();
+      const after = upstreamStats(env);
       measured = {
         t0,
         t1,
@@ -503,10 +567,12 @@ function suite(binaries: ServiceBinaries): void {
       const value = async (expr: string, at: number) => (await api().value(expr, at)) ?? 0;
       const delta = async (expr: string) => (await value(expr, at1)) - (await value(expr, at0));
 
-      // Over the whole run: every call the lanes made upstream is one the emulator answered,
-      // and the other way round. Model calls and the Batch API calls of the batch-api jobs
-      // (`batches.create/get`, operation `batch`) alike.
-      const served = routeCount(env.emulator.stats(), [...MODEL_ROUTES, ...BATCH_ROUTES]);
+      // Over the whole run: every call the lanes made upstream is one the emulators answered
+      // (both: the latency lane has two endpoints), and the other way round. Model calls and the
+      // Batch API calls of the batch-api jobs (`batches.create/get`, operation `batch`) alike;
+      // the attempt that lost a hedge race too: the lane aborts it (`cancelled`), and its
+      // emulator counts it when the connection closes.
+      const served = routeCount(upstreamStats(env), [...MODEL_ROUTES, ...BATCH_ROUTES]);
       // Upstream calls are exactly the operation-duration samples: the instrumentation records
       // one per call of the lanes' clients (each attempt of a retried call), with the same
       // `requests` increment; a call refused or cancelled before sending, a cache hit and a
@@ -534,7 +600,14 @@ function suite(binaries: ServiceBinaries): void {
         context(),
       ).toBe(served);
 
-      // The measured phase, from the raw counters: exact.
+      // The measured phase, from the raw counters: exact. It has no hedge: a healthy stream's
+      // first chunk comes long before the hedge delay, unless this process stalls for that long
+      // (the emulators bill the input of a hedge's aborted attempt; the lane records none).
+      const hedges = prometheusSeries(METRICS.hedges, config.prometheus.naming).name;
+      expect(
+        await delta(`sum(${hedges}{job="${job()}"})`),
+        `hedges during the measured phase: the test process stalled for ${HEDGE_DELAY_MS} ms or more\n${context()}`,
+      ).toBe(0);
       expect(measured.requests).toBeGreaterThan(REQUESTS_PER_SECOND * 5);
       const requestsDelta = await delta(`sum(${requests}{job="${job()}", ${sent}})`);
       expect(requestsDelta, context()).toBe(measured.requests);
@@ -615,6 +688,53 @@ function suite(binaries: ServiceBinaries): void {
         `sum(${prometheusSeries(METRICS.cacheEvictions, naming).name}{job="${job()}", ${LANE}="latency"})`,
       );
       expect(evictions, context()).toBeGreaterThan(0);
+    }, 30_000);
+
+    it('hedges held-back streams, falls back on 429 and 503, and ejects the failing endpoint', async () => {
+      const at1 = measured.t1 / 1000;
+      const naming = config.prometheus.naming;
+      const count = async (key: MetricKey, matchers: string) =>
+        (await api().value(
+          `sum(${prometheusSeries(METRICS[key], naming).name}{job="${job()}", ${LANE}="latency"${matchers}})`,
+          at1,
+        )) ?? 0;
+      const outcome = labelName(ATTR.hedgeOutcome);
+      const reason = labelName(ATTR.fallbackReason);
+      const rounds = ROUNDS.length;
+      // Each round: a held-back stream whose hedge was held too (lost) and one whose hedge was
+      // sent after the hold was lifted (won). Nothing else was slow enough to hedge before the
+      // regression; a `won` short means the release came after the hedge: this process stalled
+      // for about the hedge delay.
+      expect(
+        {
+          won: await count('hedges', `, ${outcome}="won"`),
+          lost: await count('hedges', `, ${outcome}="lost"`),
+        },
+        `hedges by outcome (one short, or one more: the test process stalled for about ${HEDGE_DELAY_MS} ms)\n${context()}`,
+      ).toEqual({ won: rounds, lost: rounds });
+      // Each round: a 503 by header (overloaded), and at least one 429 of the rate-limited
+      // model (rate_limited); the fault spell's random 503s may add to the first. All to the
+      // fallback model, the only one a fallback goes to.
+      const model = labelName(ATTR.requestModel);
+      const fallbacks = {
+        overloaded: await count('fallbacks', `, ${reason}="overloaded"`),
+        rateLimited: await count('fallbacks', `, ${reason}="rate_limited"`),
+        queue: await count('fallbacks', `, ${reason}="queue"`),
+        otherModel: await count('fallbacks', `, ${model}!="${FALLBACK_MODEL}"`),
+      };
+      const seen = `fallbacks ${JSON.stringify(fallbacks)}\n${context()}`;
+      expect(fallbacks.overloaded, seen).toBeGreaterThanOrEqual(rounds);
+      expect(fallbacks.rateLimited, seen).toBeGreaterThanOrEqual(rounds);
+      expect({ queue: fallbacks.queue, otherModel: fallbacks.otherModel }, seen).toEqual({
+        queue: 0,
+        otherModel: 0,
+      });
+      // The spare, once a round (a failure while on probation, just back, would eject it again).
+      const port = labelName(ATTR.serverPort);
+      expect(
+        await count('endpointEjections', `, ${port}="${new URL(env.spareEmulator.url).port}"`),
+        context(),
+      ).toBeGreaterThanOrEqual(rounds);
     }, 30_000);
 
     it('runs a parallel job and a batch-api job to one result per input line', async () => {
@@ -724,12 +844,34 @@ function suite(binaries: ServiceBinaries): void {
       );
       const streams = env.otlp.spans.filter((s) => s.attributes[ATTR.requestStream] === 'true');
       expect(streams.length).toBeGreaterThan(0);
+      // The latency lane marks each attempt: a retry on the other endpoint (the interactive
+      // 500), a hedge (the held-back streams), the fallback model after a 503 or a 429.
+      const latencySpans = spans.filter((s) => s.attributes[ATTR.lane] === 'latency');
+      const attempts = new Set(latencySpans.map((s) => s.attributes[ATTR.attemptKind]));
+      expect([...attempts], context()).toEqual(
+        expect.arrayContaining(['first', 'retry', 'hedge', 'fallback']),
+      );
+      const fallbacks = latencySpans.filter((s) => s.attributes[ATTR.attemptKind] === 'fallback');
+      expect(
+        [...new Set(fallbacks.map((s) => s.attributes[ATTR.fallbackReason]))],
+        context(),
+      ).toEqual(expect.arrayContaining(['overloaded', 'rate_limited']));
+      expect(
+        fallbacks.every((s) => s.attributes[ATTR.requestModel] === FALLBACK_MODEL),
+        context(),
+      ).toBe(true);
       expect(env.otlp.rawBodies.some((body) => body.includes(API_KEY))).toBe(false);
     }, 30_000);
 
     it('pages on a latency regression: fires in Prometheus, reaches Alertmanager as critical, clears after recovery', async () => {
       const router = env.service.lanes.router;
-      const upstream = env.emulator.url;
+      // Both endpoints of the latency lane regress: it would move its traffic to a healthy one.
+      const regress = (latencyMultiplier: number) =>
+        Promise.all(
+          [env.emulator.url, env.spareEmulator.url].map((url) =>
+            controlEmulator(url, { latencyMultiplier }),
+          ),
+        );
       const isPage = (labels: Record<string, string>) =>
         labels.alertname === PAGE_ALERT &&
         labels.long_window === '1h' &&
@@ -748,7 +890,7 @@ function suite(binaries: ServiceBinaries): void {
       );
       try {
         await runFor(3_000);
-        await controlEmulator(upstream, { latencyMultiplier: REGRESSION_MULTIPLIER });
+        await regress(REGRESSION_MULTIPLIER);
 
         const firing = await pollUntil(
           () => api().alerts(),
@@ -777,7 +919,7 @@ function suite(binaries: ServiceBinaries): void {
           { timeoutMs: 30_000, description: 'the pager webhook to be notified' },
         );
 
-        await controlEmulator(upstream, { latencyMultiplier: 1 });
+        await regress(1);
         await pollUntil(
           () => api().alerts(),
           (alerts) => !alerts.some((a) => isPage(a.labels)),
@@ -804,7 +946,7 @@ function suite(binaries: ServiceBinaries): void {
           'a page routed to the ticket queue',
         ).toEqual([]);
       } finally {
-        await controlEmulator(upstream, { latencyMultiplier: 1 }).catch(() => {});
+        await regress(1).catch(() => {});
         await load.stop();
       }
     }, 150_000);

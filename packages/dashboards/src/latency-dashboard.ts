@@ -229,8 +229,8 @@ function hedgesAndFallbacks(ctx: DashboardContext) {
       : `Fallback model: ${fallbackModel} (lanes.latency.fallbackModel).`;
   return timeseriesPanel(ctx, {
     title: 'Hedges and fallbacks',
-    shows: `Second attempts as a share of the lane's generate_content requests: hedges by outcome (won: the hedge delivered the first chunk first), and requests sent to the fallback model by why the primary was skipped (queue: the shared quota would hold it too long; rate_limited: 429; overloaded: 503). ${hedgingText} ${fallbackText}`,
-    healthy: `hedges near the configured share at most, and a fair share of them won (a hedge that never wins only costs quota); fallbacks near 0: a steady stream means the primary model's quota or capacity is too small.`,
+    shows: `Second attempts as a share of the lane's generate_content requests: hedges by outcome (won: the hedge delivered the first chunk first; refused: one was due but the share or the quota had no room), and requests sent to the fallback model by why the primary was skipped (queue: the shared quota would hold it too long; rate_limited: 429; overloaded: 503). ${hedgingText} ${fallbackText}`,
+    healthy: `hedges near the configured share at most, and a fair share of them won (a hedge that never wins only costs quota); refused near 0 (a steady line means the cap binds: raise lanes.latency.hedging.maxShare or set a fixed delayMs); fallbacks near 0: a steady stream means the primary model's quota or capacity is too small.`,
     unit: 'percentunit',
     width: 12,
     targets: [

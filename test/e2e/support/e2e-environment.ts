@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { RULE_FILE_NAMES, ruleFiles } from '@gemini-lanes/alerts';
 import { type GeminiLanesConfig, serviceJob } from '@gemini-lanes/core';
 import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '@gemini-lanes/emulator';
@@ -19,14 +20,17 @@ export interface E2eEnvironment {
   readonly dir: string;
   /** The scrape job of the service: `serviceJob(config)`. */
   readonly job: string;
+  /** The main emulator: the throughput lane's upstream and the latency lane's first endpoint. */
   readonly emulator: EmulatorHandle;
+  /** The spare emulator: the latency lane's second endpoint. */
+  readonly spareEmulator: EmulatorHandle;
   readonly service: ServiceUnderTest;
   readonly prometheus: PrometheusServer;
   readonly alertmanager: AlertmanagerServer;
   /** Alertmanager's receivers (`/page`, `/ticket`). */
   readonly webhook: WebhookReceiver;
   readonly otlp: OtlpReceiver;
-  /** The output of Prometheus and Alertmanager, for a failure message. */
+  /** The output of Prometheus and Alertmanager and the event loop's delays, for a failure message. */
   diagnostics(): string;
   /** Stops everything that was started, in reverse order; safe to call twice. */
   stop(): Promise<void>;
@@ -34,8 +38,10 @@ export interface E2eEnvironment {
 
 export interface E2eEnvironmentOptions {
   binaries: ServiceBinaries;
+  /** The configuration; its latency lane lists two endpoints, whose URLs are placeholders. */
   config: GeminiLanesConfig;
   emulatorOptions: EmulatorOptions;
+  spareEmulatorOptions: EmulatorOptions;
   apiKey: string;
   /** Scrape and rule evaluation interval. */
   intervalSeconds: number;
@@ -64,10 +70,32 @@ class StopStack {
 }
 
 /**
- * Starts the emulator, the service (in this process), a webhook receiver standing in for the
- * pager and the ticket queue, an OTLP receiver, Alertmanager with the generated routing and
- * Prometheus with the generated rules scraping the service, and resolves once Prometheus has
- * scraped the service. On any failure, stops what it started before rethrowing.
+ * The configuration with the latency lane's endpoints pointed at the emulators, in order (the
+ * test's configuration lists them with placeholder URLs: the emulators listen on free ports).
+ */
+function withLatencyUpstreams(
+  config: GeminiLanesConfig,
+  urls: readonly string[],
+): GeminiLanesConfig {
+  const { endpoints } = config.lanes.latency;
+  if (endpoints.length !== urls.length) {
+    throw new Error(
+      `the test's lanes.latency.endpoints lists ${endpoints.length} endpoints; the environment starts ${urls.length} emulators for them`,
+    );
+  }
+  const latency = {
+    ...config.lanes.latency,
+    endpoints: endpoints.map((endpoint, i) => ({ ...endpoint, url: urls[i] as string })),
+  };
+  return { ...config, lanes: { ...config.lanes, latency } };
+}
+
+/**
+ * Starts the emulators (the main one and the latency lane's spare endpoint), the service (in
+ * this process), a webhook receiver standing in for the pager and the ticket queue, an OTLP
+ * receiver, Alertmanager with the generated routing and Prometheus with the generated rules
+ * scraping the service, and resolves once Prometheus has scraped the service. On any failure,
+ * stops what it started before rethrowing.
  * `E2E_KEEP_TMP=1` keeps the temp dir (configuration, rules, TSDB) for a post-mortem.
  */
 export async function startE2eEnvironment(options: E2eEnvironmentOptions): Promise<E2eEnvironment> {
@@ -82,11 +110,20 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions): Promi
   });
   let prometheus: PrometheusServer | undefined;
   let alertmanager: AlertmanagerServer | undefined;
+  // A stall of this process delays every timer in it (the emulators' too): worth knowing when a
+  // timing-sensitive assertion fails.
+  const eventLoop = monitorEventLoopDelay({ resolution: 10 });
+  eventLoop.enable();
+  stack.push('event loop monitor', async () => {
+    eventLoop.disable();
+  });
   const diagnostics = () =>
-    [prometheus?.process, alertmanager?.process]
-      .filter((p) => p !== undefined)
-      .map((p) => `--- ${p.name} (${p.exitStatus ?? 'running'}) ---\n${p.output().slice(-4000)}`)
-      .join('\n');
+    [
+      `--- event loop delay: max ${(eventLoop.max / 1e6).toFixed(0)} ms, p99 ${(eventLoop.percentile(99) / 1e6).toFixed(0)} ms ---`,
+      ...[prometheus?.process, alertmanager?.process]
+        .filter((p) => p !== undefined)
+        .map((p) => `--- ${p.name} (${p.exitStatus ?? 'running'}) ---\n${p.output().slice(-4000)}`),
+    ].join('\n');
   try {
     const { config } = options;
     const job = serviceJob(config);
@@ -98,8 +135,10 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions): Promi
     stack.push('OTLP receiver', () => otlp.close());
     const emulator = await startEmulator(options.emulatorOptions);
     stack.push('emulator', () => emulator.close());
+    const spareEmulator = await startEmulator(options.spareEmulatorOptions);
+    stack.push('spare emulator', () => spareEmulator.close());
     const service = await startServiceUnderTest({
-      config,
+      config: withLatencyUpstreams(config, [emulator.url, spareEmulator.url]),
       upstreamUrl: emulator.url,
       apiKey: options.apiKey,
       otlpTracesUrl: otlp.tracesUrl,
@@ -137,6 +176,7 @@ export async function startE2eEnvironment(options: E2eEnvironmentOptions): Promi
       dir,
       job,
       emulator,
+      spareEmulator,
       service,
       prometheus: prom,
       alertmanager: am,

@@ -32,8 +32,12 @@ export interface ServiceUnderTest {
 }
 
 export interface ServiceOptions {
+  /** The configuration; the latency lane's `endpoints` (when listed) are called as they are. */
   config: GeminiLanesConfig;
-  /** The emulator the lanes call instead of the Gemini API. */
+  /**
+   * The emulator the lanes call instead of the Gemini API: the throughput lane's upstream, and
+   * the latency lane's first endpoint (the lanes' `baseUrl` replaces `endpoints[0].url`).
+   */
   upstreamUrl: string;
   apiKey: string;
   /** Where spans go over OTLP/HTTP JSON. */

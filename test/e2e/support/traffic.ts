@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import type { EmulatorHandle } from '@gemini-lanes/emulator';
 import type {
   JobSummary,
   Router,
@@ -6,6 +7,7 @@ import type {
   ThroughputLane,
   ThroughputRunOptions,
 } from '@gemini-lanes/lanes';
+import { pollUntil } from './poll.ts';
 
 /** The kinds of interactive call the driver makes. */
 export type CallKind = 'stream' | 'unary' | 'count_tokens';
@@ -203,6 +205,85 @@ export async function abandonedStream(
   }
 }
 
+/**
+ * One stream through the router with `x-emulator-fault: slow-first-byte` (by header, so the
+ * emulator holds it back wherever it lands, for its `faults.slowFirstByteMs` at arrival), read to
+ * the end. Failures are recorded, never thrown.
+ */
+async function heldBackStream(
+  router: Router,
+  model: string,
+  n: number,
+  ledger: TrafficLedger,
+): Promise<void> {
+  try {
+    for await (const _chunk of router.generateContentStream(
+      {
+        model,
+        contents: prompt(n),
+        config: { httpOptions: { headers: { 'x-emulator-fault': 'slow-first-byte' } } },
+      },
+      { hint: 'interactive' },
+    )) {
+      // Read every chunk.
+    }
+    ledger.record('hedged');
+  } catch (error) {
+    ledger.record('hedged', error);
+  }
+}
+
+/**
+ * Two streams the latency lane hedges (no chunk by its hedge delay), one whose hedge loses and
+ * one whose hedge wins, through the emulators' hold on `slow-first-byte` calls (`holdMs`, longer
+ * than the hedge delay; each call keeps the hold it arrived with):
+ * - the first is sent while the emulators hold such calls, and the hold stays on until its
+ *   hedge has arrived too: both attempts are held, the first answers first, the hedge loses;
+ * - the second is sent while the hold is still on, and the hold drops to 0 as soon as it has
+ *   arrived, as when an upstream's slowness passes: its hedge, sent a hedge delay later, is not
+ *   held, answers at once and wins; the held attempt is aborted.
+ * Switched in-process (`handle.control`), not over HTTP, so the release is as prompt as it can
+ * be: it must land before the second stream's hedge, which the lane sends a hedge delay after
+ * the stream. Resolves when both streams have been read to the end (about `holdMs` after the
+ * start); rejects if an attempt does not reach an emulator within 10 s (refused by the lane, or
+ * not hedged).
+ */
+export async function hedgedStreams(
+  router: Router,
+  model: string,
+  emulators: readonly EmulatorHandle[],
+  holdMs: number,
+  ledger: TrafficLedger,
+): Promise<void> {
+  const held = () =>
+    emulators.reduce((sum, e) => sum + e.stats().faultsInjected['slow-first-byte'], 0);
+  const hold = (slowFirstByteMs: number) => {
+    for (const emulator of emulators) emulator.control({ faults: { slowFirstByteMs } });
+  };
+  const before = held();
+  const arrived = (count: number, what: string) =>
+    pollUntil(
+      async () => held() - before,
+      (n) => n >= count,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 10,
+        description: `${what} to reach an emulator (${count} held-back calls in all)`,
+      },
+    );
+  const streams: Array<Promise<void>> = [];
+  hold(holdMs);
+  try {
+    streams.push(heldBackStream(router, model, 0, ledger));
+    await arrived(2, 'the first held-back stream and its hedge');
+    streams.push(heldBackStream(router, model, 1, ledger));
+    await arrived(3, 'the second held-back stream');
+  } finally {
+    hold(0);
+    await Promise.all(streams);
+  }
+}
+
 /** The batch mix: generate calls and embeddings, alternately. */
 export type BatchKind = 'batch_generate' | 'embed';
 
@@ -239,8 +320,9 @@ export async function batchCall(
 
 /**
  * A generate call the emulator fails with `fault` (by header) on every attempt, so its lane
- * retries it (the latency lane once, the throughput lane up to `retry.maxAttempts`) and then
- * fails it: deterministic errors and retries, where the fault spell's rates give random ones.
+ * makes another attempt and then fails it: the latency lane once (a 500 is retried on its other
+ * endpoint; a 503 goes to its fallback model), the throughput lane up to `retry.maxAttempts`.
+ * Deterministic errors, retries and fallbacks, where the fault spell's rates give random ones.
  */
 export async function faultedCall(
   router: Router,

@@ -52,7 +52,8 @@ export const VALUES = {
   cacheResult: ['hit', 'miss', 'coalesced', 'bypass'],
   quotaDimension: ['rpm', 'input_tpm', 'rpd'],
   retryReason: ['rate_limited', 'server_error', 'timeout', 'connection_error'],
-  hedgeOutcome: ['won', 'lost'],
+  /** `won`: the hedge delivered the first chunk first; `lost`: the first attempt did; `refused`: a hedge was due but the hedge share or the quota had no room. */
+  hedgeOutcome: ['won', 'lost', 'refused'],
   /**
    * Why the latency lane sent a request to its fallback model: the shared quota would hold the
    * primary past the queue-wait budget (`queue`), the upstream refused it with 429

@@ -216,7 +216,8 @@ export const METRICS = {
     name: 'gemini_lanes.hedges',
     kind: 'counter',
     unit: '{request}',
-    description: 'Hedged second attempts by outcome (won: the hedge answered first).',
+    description:
+      'Hedged second attempts by outcome (won: the hedge answered first; lost: the first attempt did; refused: due, but the hedge share or the quota had no room).',
     attributes: [ATTR.lane, ATTR.hedgeOutcome],
     source: 'gemini-lanes',
   },

@@ -511,7 +511,11 @@ class LatencyLaneImpl implements LatencyLane {
     timer.abort();
     if (!fired || call.signal.aborted) return this.#settleAlone(primary);
     const permit = await this.#hedgePermit(attempt.model, primary.inputTokens);
-    if (permit === false) return this.#settleAlone(primary);
+    if (permit === false) {
+      // Due, but the hedge share or the quota had no room: visible, so a cap that binds shows.
+      this.#recordHedge('refused');
+      return this.#settleAlone(primary);
+    }
     const hedge = this.#startStream(
       params,
       call,
@@ -532,10 +536,10 @@ class LatencyLaneImpl implements LatencyLane {
     if (loser.failure !== undefined) this.#reportFailure(loser);
     else loser.abandon(this.#clock.now());
     this.#recordHedge(winner === hedge ? 'won' : 'lost');
-    return this.#settleAlone(winner);
+    return this.#settleAlone(winner, primary.sentAt);
   }
 
-  #recordHedge(outcome: 'won' | 'lost'): void {
+  #recordHedge(outcome: 'won' | 'lost' | 'refused'): void {
     guard('hedge metric', () =>
       this.#telemetry?.instruments.hedges.add(1, {
         [ATTR.lane]: 'latency',
@@ -552,7 +556,7 @@ class LatencyLaneImpl implements LatencyLane {
   }
 
   /** Waits for one attempt's first chunk and reports it to its endpoint and the hedge delay. */
-  async #settleAlone(running: StartedStream): Promise<RunningStream> {
+  async #settleAlone(running: StartedStream, since = running.sentAt): Promise<RunningStream> {
     let first: IteratorResult<GenerateContentResponse>;
     try {
       first = await running.first;
@@ -560,10 +564,13 @@ class LatencyLaneImpl implements LatencyLane {
       this.#reportToEndpoint(running.lease, error, this.#clock.now() - running.sentAt);
       throw error;
     }
-    const ms = this.#clock.now() - running.sentAt;
-    running.lease.succeeded(ms);
-    this.#recordTtfc(running.attempt.model, ms);
-    this.#observeLatency(ms, this.#config.sla.ttftMs, running.call);
+    const now = this.#clock.now();
+    running.lease.succeeded(now - running.sentAt);
+    // The hedge delay's percentile, like the time-to-first-chunk histogram, counts from the first
+    // attempt's send: a stall a hedge rescued is a slow first attempt (at least this slow), not
+    // a fast sample, which would pull the percentile down and hedge ever earlier.
+    this.#recordTtfc(running.attempt.model, now - since);
+    this.#observeLatency(now - since, this.#config.sla.ttftMs, running.call);
     return {
       first,
       stream: running.stream(),
