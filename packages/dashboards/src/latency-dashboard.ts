@@ -212,6 +212,45 @@ function cacheHitRatio(ctx: DashboardContext) {
   });
 }
 
+function cacheSize(ctx: DashboardContext) {
+  const { config } = ctx;
+  const scope: QueryScope = { config, lane: 'variable', model: 'any' };
+  const cache = config.lanes.latency.cache;
+  const memory = cache.enabled && cache.store === 'memory';
+  return timeseriesPanel(ctx, {
+    title: 'Cache size',
+    shows: `Bytes the response cache's memory store holds, in each process (summed over replicas). ${memory ? `The dashed line is its bound, lanes.latency.cache.maxBytes = ${count(cache.maxBytes)} bytes per process.` : `The memory store is not in use in this configuration (lanes.latency.cache: ${cache.enabled ? `store ${cache.store}` : 'off'}), so this panel stays empty; Redis reports its own memory.`}`,
+    healthy: `flat under the bound once warm; at the bound with evictions alongside means the bound, not the TTL, decides what stays.`,
+    unit: 'bytes',
+    width: 12,
+    thresholds: memory ? [{ value: cache.maxBytes, color: 'orange' }] : [],
+    targets: [
+      {
+        expr: sumBy([ATTR.lane], selector(scope, 'cacheSize', 'value')),
+        legend: legendOf(ATTR.lane),
+      },
+    ],
+  });
+}
+
+function cacheEvictions(ctx: DashboardContext) {
+  const { config } = ctx;
+  const scope: QueryScope = { config, lane: 'variable', model: 'any' };
+  return timeseriesPanel(ctx, {
+    title: 'Cache evictions',
+    shows: `Entries the memory store evicted per second to stay under lanes.latency.cache.maxBytes (least recently used first); entries whose TTL (${config.lanes.latency.cache.ttlMs / 1000} s) ran out are not counted.`,
+    healthy: `near 0; a steady rate with a falling hit ratio means the bound is too small for the working set.`,
+    unit: 'suffix: entries/s',
+    width: 12,
+    targets: [
+      {
+        expr: sumBy([ATTR.lane], rate(selector(scope, 'cacheEvictions', 'value'))),
+        legend: legendOf(ATTR.lane),
+      },
+    ],
+  });
+}
+
 function hedgesAndFallbacks(ctx: DashboardContext) {
   const { config } = ctx;
   const scope: QueryScope = { config, lane: 'variable', model: 'any' };
@@ -262,7 +301,7 @@ function endpointEjections(ctx: DashboardContext) {
     title: 'Endpoint ejections',
     shows: `Upstream endpoints taken out of rotation, per second, by server: ${endpointHealth.ejectAfterFailures} failures in a row (5xx, resets, timeouts) eject one for ${endpointHealth.ejectionMs / 1000} s, doubled for each ejection in a row up to ${endpointHealth.maxEjectionMs / 1000} s (lanes.latency.endpointHealth). Configured endpoints: ${count(endpoints.length)}${endpoints.length < 2 ? '; with fewer than two the lane never ejects, so this panel stays empty' : ''}.`,
     healthy: `0; an endpoint ejected again and again is failing, and its traffic is on the others.`,
-    unit: 'short',
+    unit: 'suffix: ejections/s',
     width: 12,
     targets: [
       {
@@ -307,7 +346,13 @@ export function latencyDashboard(ctx: DashboardContext): dashboard.Dashboard {
       { title: 'Causes: admission queue', panels: [queueDepth(ctx), queueWait(ctx)] },
       {
         title: 'Causes: capacity, connections and cache',
-        panels: [concurrencyPanel(ctx, 8), poolConnections(ctx), cacheHitRatio(ctx)],
+        panels: [
+          concurrencyPanel(ctx, 8),
+          poolConnections(ctx),
+          cacheHitRatio(ctx),
+          cacheSize(ctx),
+          cacheEvictions(ctx),
+        ],
       },
       {
         title: 'Tail levers: hedges, fallbacks and endpoints',
