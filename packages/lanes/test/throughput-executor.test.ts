@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { LaneClosedError, ManualClock, RequestTimeoutError } from '@gemini-lanes/core';
 import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
@@ -211,6 +212,45 @@ describe('ThroughputExecutor retries', () => {
     controller.abort(reason);
     await expect(promise).rejects.toBe(reason);
     expect(attempts).toBe(1);
+    expect(executor.inflight).toBe(0);
+  });
+
+  it("follows a caller's signal shared by many calls with one listener, removed when they end, and aborts every attempt", async () => {
+    const { executor } = setup({
+      concurrency: { min: 1, max: 32, initial: 32, algorithm: 'aimd' },
+    });
+    const controller = new AbortController();
+    const attemptSignals: AbortSignal[] = [];
+    const work = (answer: boolean) =>
+      executor.execute(
+        {
+          model,
+          operation: 'generate_content',
+          inputTokens: 1,
+          send: ({ signal }) => {
+            attemptSignals.push(signal);
+            return answer
+              ? Promise.resolve('ok')
+              : new Promise((_, reject) =>
+                  signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+                );
+          },
+        },
+        { signal: controller.signal },
+      );
+    // Calls that end leave no listener behind on the caller's signal.
+    await expect(Promise.all(Array.from({ length: 20 }, () => work(true)))).resolves.toHaveLength(
+      20,
+    );
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // Twenty running at once: still one listener, and aborting it ends them all with its reason.
+    const running = Array.from({ length: 20 }, () => work(false).catch((e: unknown) => e));
+    await until(() => attemptSignals.length === 40);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('user left');
+    controller.abort(reason);
+    expect(await Promise.all(running)).toEqual(Array.from({ length: 20 }, () => reason));
+    expect(attemptSignals.slice(20).every((s) => s.aborted && s.reason === reason)).toBe(true);
     expect(executor.inflight).toBe(0);
   });
 

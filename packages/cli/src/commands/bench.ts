@@ -58,7 +58,7 @@ export const benchCommand: Command = {
   description: `Runs the benchmarks under test/bench of the gemini-lanes checkout this directory is in,
 one after another, each side by side with its baselines against an emulator in its own process.
 Each prints medians and ratios and writes JSON and Markdown into test/bench/results/. Without
-names it runs every benchmark but the long ones (job-scale: a 1,000,000-line job; separation:
+names it runs every benchmark but the long ones (job-scale: a 1,000,000-line job under five heap settings, about 40 minutes; separation:
 the 20-minute workload-separation experiment), which run by name (or as node test/bench/job-scale.ts --lines 50000 for a smaller one). Build first (pnpm build): the benchmarks import the packages' dist/. Exit code: 0 when
 every benchmark ran, 1 when one failed (it does not judge the figures against targets).`,
   options: {

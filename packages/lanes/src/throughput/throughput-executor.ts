@@ -14,6 +14,7 @@ import { guard, type Telemetry } from '@gemini-lanes/otel';
 import { diag } from '@opentelemetry/api';
 import type { QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
 import { retryDelayMs } from './backoff.js';
+import { CallSignals } from './call-signals.js';
 import { ConcurrencyGate, type GatePriority } from './concurrency-gate.js';
 import { type ConcurrencyLimiter, createConcurrencyLimiter } from './concurrency-limiter.js';
 import { RetryBudget } from './retry-budget.js';
@@ -141,6 +142,8 @@ export class ThroughputExecutor {
   readonly #random: () => number;
   readonly #sleep: Sleep;
   readonly #closing = new AbortController();
+  /** Calls not yet over, whose waits the lane's closing ends. */
+  readonly #calls = new Set<CallSignals>();
   readonly #unsubscribe: (() => void) | undefined;
 
   constructor(options: ThroughputExecutorOptions) {
@@ -208,14 +211,20 @@ export class ThroughputExecutor {
     const timeoutMs = validTimeout(options.timeoutMs, this.#timeoutMs);
     const caller = options.signal;
     const model = work.model.replace(/^models\//, '');
-    // Its own signal even without a caller's, so waits never pile listeners on the shared one.
-    const waitSignal = AbortSignal.any(
-      caller ? [caller, this.#closing.signal] : [this.#closing.signal],
-    );
+    // Its own signals even without a caller's, so waits never pile listeners on the lane's
+    // closing signal, and without composite signals, which outlive the call (see CallSignals).
+    const signals = new CallSignals(caller, this.#closing.signal);
+    const waitSignal = signals.wait;
+    this.#calls.add(signals);
+    const endCall = () => {
+      this.#calls.delete(signals);
+      signals.end();
+    };
     let releaseSlot: () => void;
     try {
       releaseSlot = await this.#gate.acquire(waitSignal, options.priority);
     } catch (error) {
+      endCall();
       throw this.#unsent(model, work.operation, caller, error);
     }
     this.#inflightChanged(1);
@@ -223,6 +232,7 @@ export class ThroughputExecutor {
     const release = () => {
       if (!held) return;
       held = false;
+      endCall();
       this.#inflightChanged(-1);
       releaseSlot();
     };
@@ -252,14 +262,14 @@ export class ThroughputExecutor {
         }
         const onAttempt = options.onAttempt;
         if (onAttempt) guard('onAttempt hook', () => onAttempt(attempt));
-        const controller = new AbortController();
+        const controller = signals.attempt();
         let timedOut = false;
         const timer = setTimeout(() => {
           timedOut = true;
           controller.abort(new RequestTimeoutError(timeoutMs));
         }, timeoutMs);
         timer.unref();
-        const signal = caller ? AbortSignal.any([caller, controller.signal]) : controller.signal;
+        const signal = controller.signal;
         const started = this.#clock.now();
         try {
           const value = await work.send({ attempt, signal, disarm: () => clearTimeout(timer) });
@@ -327,6 +337,7 @@ export class ThroughputExecutor {
   close(): void {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort(new LaneClosedError());
+    for (const call of this.#calls) call.close(this.#closing.signal.reason);
     this.#gate.close(() => new LaneClosedError());
     this.#unsubscribe?.();
   }
