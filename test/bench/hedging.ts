@@ -43,6 +43,7 @@ import { builtPackages, say } from './support/built-packages.ts';
 import { emulatorStats } from './support/emulator-client.ts';
 import { type EmulatorProcess, startEmulatorProcess } from './support/emulator-process.ts';
 import { stoppedOnInterrupt } from './support/interrupt.ts';
+import { seeded } from './support/seeded.ts';
 
 const quick = process.argv.includes('--quick');
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -127,15 +128,6 @@ function quantileInterval(sorted: readonly number[], q: number): [number, number
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 const loadAverage = () => loadavg().map((l) => round(l, 2));
 const percent = (x: number, digits = 1) => `${round(x * 100, digits)} %`;
-
-/** A seeded LCG: the arrival times and the interleaving replay the same in every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state + 0.5) / 0x1_0000_0000;
-  };
-}
 
 const REQUEST: GenerateContentParameters = {
   model: MODEL,

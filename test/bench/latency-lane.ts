@@ -35,6 +35,7 @@ import {
 } from '@google/genai';
 import { builtPackages, say } from './support/built-packages.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
+import { seeded } from './support/seeded.ts';
 
 const quick = process.argv.includes('--quick');
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -100,15 +101,6 @@ function quantile(values: readonly number[], q: number): number {
 const median = (values: readonly number[]) => quantile(values, 0.5);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const loadAverage = () => loadavg().map((l) => round(l, 2));
-
-/** A seeded LCG: enough for shuffles and arrival times, and a run replays the same ones. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state + 0.5) / 0x1_0000_0000;
-  };
-}
 
 function shuffler(seed: number): <T>(items: readonly T[]) => T[] {
   const next = seeded(seed);

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type { GenerateContentParameters, GenerateContentResponse } from '@google/genai';
 import { builtPackages, say } from './support/built-packages.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
+import { seeded } from './support/seeded.ts';
 
 const quick = process.argv.includes('--quick');
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -67,15 +68,6 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[index] ?? Number.NaN;
 }
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** A seeded LCG for the shuffles, so a run replays the same order. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state + 0.5) / 0x1_0000_0000;
-  };
-}
 
 const CACHED: GenerateContentParameters = {
   model: MODEL,

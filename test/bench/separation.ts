@@ -72,6 +72,7 @@ import pLimit from 'p-limit';
 import { lineChart } from './separation/svg.ts';
 import { controlEmulator, emulatorStats } from './support/emulator-client.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
+import { seeded } from './support/seeded.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -144,14 +145,6 @@ const round = (x: number, digits = 2) =>
   Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x;
 const loadAverage = () => loadavg().map((l) => round(l, 2));
 
-/** A seeded LCG, so a run replays the same arrivals, prompts and contender orders. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state + 0.5) / 0x1_0000_0000;
-  };
-}
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {

@@ -74,6 +74,7 @@ import {
 } from './support/emulator-client.ts';
 import { startEmulatorProcess } from './support/emulator-process.ts';
 import { stoppedOnInterrupt } from './support/interrupt.ts';
+import { seeded } from './support/seeded.ts';
 import { benchTempDir } from './support/temp-dir.ts';
 
 const argv = process.argv.slice(2);
@@ -126,15 +127,6 @@ const median = (values: readonly number[]) => quantile(values, 0.5);
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 const pct = (x: number, digits = 1) => `${round(100 * x, digits)} %`;
 const loadAverage = () => loadavg().map((l) => round(l, 2));
-
-/** A seeded LCG, so every run replays the same backlog and the same contender orders. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state + 0.5) / 0x1_0000_0000;
-  };
-}
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
