@@ -5,7 +5,7 @@ import type { DashboardContext } from './dashboard-context.js';
 import { equals, notEquals, oneOf } from './label-matcher.js';
 import { concurrencyPanel } from './lane-panels.js';
 import { timeseriesPanel } from './panel-factory.js';
-import { legendOf, quantile, quantileName, rate, shareOf, sumBy } from './promql-shapes.js';
+import { legendOf, maxBy, quantile, quantileName, rate, shareOf, sumBy } from './promql-shapes.js';
 import { type QueryScope, selector } from './series-selector.js';
 import { budgetStat, burnRatePanel, sliStat, sliTimeseries } from './slo-panels.js';
 import { count, percent, tidy } from './text-format.js';
@@ -219,14 +219,14 @@ function cacheSize(ctx: DashboardContext) {
   const memory = cache.enabled && cache.store === 'memory';
   return timeseriesPanel(ctx, {
     title: 'Cache size',
-    shows: `Bytes the response cache's memory store holds, in each process (summed over replicas). ${memory ? `The dashed line is its bound, lanes.latency.cache.maxBytes = ${count(cache.maxBytes)} bytes per process.` : `The memory store is not in use in this configuration (lanes.latency.cache: ${cache.enabled ? `store ${cache.store}` : 'off'}), so this panel stays empty; Redis reports its own memory.`}`,
+    shows: `Bytes the response cache's memory store holds: the fullest process (each replica has its own store and bound). ${memory ? `The dashed line is its bound, lanes.latency.cache.maxBytes = ${count(cache.maxBytes)} bytes per process.` : `The memory store is not in use in this configuration (lanes.latency.cache: ${cache.enabled ? `store ${cache.store}` : 'off'}), so this panel stays empty; Redis reports its own memory.`}`,
     healthy: `flat under the bound once warm; at the bound with evictions alongside means the bound, not the TTL, decides what stays.`,
     unit: 'bytes',
     width: 12,
     thresholds: memory ? [{ value: cache.maxBytes, color: 'orange' }] : [],
     targets: [
       {
-        expr: sumBy([ATTR.lane], selector(scope, 'cacheSize', 'value')),
+        expr: maxBy([ATTR.lane], selector(scope, 'cacheSize', 'value')),
         legend: legendOf(ATTR.lane),
       },
     ],
@@ -268,8 +268,8 @@ function hedgesAndFallbacks(ctx: DashboardContext) {
       : `Fallback model: ${fallbackModel} (lanes.latency.fallbackModel).`;
   return timeseriesPanel(ctx, {
     title: 'Hedges and fallbacks',
-    shows: `Second attempts as a share of the lane's generate_content requests: hedges by outcome (won: the hedge delivered the first chunk first; refused: one was due but the share or the quota had no room), and requests sent to the fallback model by why the primary was skipped (queue: the shared quota would hold it too long; rate_limited: 429; overloaded: 503). ${hedgingText} ${fallbackText}`,
-    healthy: `hedges near the configured share at most, and a fair share of them won (a hedge that never wins only costs quota); refused near 0 (a steady line means the cap binds: raise lanes.latency.hedging.maxShare or set a fixed delayMs); fallbacks near 0: a steady stream means the primary model's quota or capacity is too small.`,
+    shows: `Hedges and fallbacks as a share of the lane's generate_content calls (every upstream attempt, streamed or unary, counts in the denominator; the hedge cap, lanes.latency.hedging.maxShare, is over streams only, so this share stays below it): hedges by outcome (won: the hedge delivered the first chunk first; refused: one was due but the share or the quota had no room), and requests sent to the fallback model by why the primary was skipped (queue: the shared quota would hold it too long; rate_limited: 429; overloaded: 503). ${hedgingText} ${fallbackText}`,
+    healthy: `hedges a small share, and a fair share of them won (a hedge that never wins only costs quota); refused near 0 (a steady line means the cap binds: raise lanes.latency.hedging.maxShare or set a fixed delayMs); fallbacks near 0: a steady stream means the primary model's quota or capacity is too small.`,
     unit: 'percentunit',
     width: 12,
     targets: [

@@ -622,4 +622,37 @@ describe('EndpointSet lease outcomes', () => {
       held.released();
     });
   });
+
+  it('ignores what requests sent before an ejection report after the endpoint is back', () => {
+    const clock = new ManualClock();
+    const set = new EndpointSet(['a', 'b'], {
+      decayMs: 10_000,
+      ejectAfterFailures: 3,
+      ejectionMs: 10_000,
+      maxEjectionMs: 60_000,
+      clock,
+    });
+    // a answers in 10 ms, b in 100: the next five requests all go to a.
+    set.pick().succeeded(10);
+    set.pick().succeeded(100);
+    const old = Array.from({ length: 5 }, () => set.pick());
+    expect(old.map((l) => l.endpoint)).toEqual(['a', 'a', 'a', 'a', 'a']);
+    clock.advance(1_000);
+    for (const lease of old.slice(0, 3)) lease.failed(1_000);
+    expect(set.snapshot().find((e) => e.endpoint === 'a')?.ejected).toBe(true);
+    clock.advance(10_500);
+    expect(set.snapshot().find((e) => e.endpoint === 'a')?.ejected).toBe(false);
+    // On probation, but a timeout of a request sent before the ejection says nothing of now.
+    old[3]?.failed(11_500);
+    expect(set.snapshot().find((e) => e.endpoint === 'a')).toMatchObject({
+      ejected: false,
+      inflight: 1,
+    });
+    // Nor does an old success end the probation: a new failure still ejects it at once.
+    old[4]?.succeeded(5);
+    const fresh = set.pick();
+    expect(fresh.endpoint).toBe('a');
+    fresh.failed();
+    expect(set.snapshot().find((e) => e.endpoint === 'a')?.ejected).toBe(true);
+  });
 });

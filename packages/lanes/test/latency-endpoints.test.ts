@@ -209,6 +209,55 @@ describe('latency lane endpoints, fallback and hedging against the emulator', ()
     expect(served(e, model)).toBe(3);
   });
 
+  it('gives back the quota of an attempt the upstream refused with 429', async () => {
+    const e = await emulator({
+      profile: 'zero',
+      quota: { [model]: { rpm: 1, inputTpm: 1_000_000, rpd: 1_000 } },
+    });
+    const { lane: l, limiter } = lane({ endpoints: [{ url: e.url }], fallbackModel: fallback }, {});
+    await l.generateContent(prompt('first'));
+    expect((await l.generateContent(prompt('second'))).modelVersion).toBe(fallback);
+    const rpm = (m: string) =>
+      limiter
+        ?.utilization()
+        .find((u) => u.lane === 'latency' && u.dimension === 'rpm' && u.model === m)?.value;
+    // The primary's 429 is not counted against the local quota; its fallback is.
+    expect(rpm(model)).toBeCloseTo(1 / 10_000, 8);
+    expect(rpm(fallback)).toBeCloseTo(1 / 10_000, 8);
+  });
+
+  it('treats a hedge of a fallback attempt as a fallback: marked so, and never cached', async () => {
+    const e = await emulator({
+      quota: { [model]: { rpm: 1, inputTpm: 1_000_000, rpd: 1_000 } },
+      models: { [model]: steady(5), [fallback]: { ...steady(300), thinking: 'default-off' } },
+    });
+    const { lane: l, exporter } = lane({
+      endpoints: [{ url: e.url }],
+      fallbackModel: fallback,
+      hedging: { enabled: true, delayMs: 50, minDelayMs: 10, maxShare: 1 },
+    });
+    const deterministic = (text: string) => ({
+      ...prompt(text),
+      config: { ...prompt(text).config, temperature: 0, maxOutputTokens: 4_000 },
+    });
+    await drain(l.generateContentStream(deterministic('warm')));
+    // The primary answers 429: the fallback's stream is slow to its first chunk and is hedged.
+    await drain(l.generateContentStream(deterministic('same')));
+    await expect
+      .poll(() =>
+        exporter
+          .getFinishedSpans()
+          .filter((s) => s.attributes['gemini_lanes.attempt'] === 'hedge')
+          .map((s) => s.attributes['gemini_lanes.fallback.reason']),
+      )
+      .toEqual(['rate_limited']);
+    // Whichever of the two answered, the fallback's answer was not cached for the primary.
+    e.control({ quota: { reset: true } });
+    const again: unknown[] = [];
+    for await (const chunk of l.generateContentStream(deterministic('same'))) again.push(chunk);
+    expect((again.at(-1) as { modelVersion?: string }).modelVersion).toBe(model);
+  });
+
   it('falls back when the primary model is overloaded (503, its queue full)', async () => {
     const e = await emulator({
       models: { [model]: { ...steady(400), slots: 1, maxQueue: 0 } },

@@ -419,7 +419,8 @@ describe('latency lane against the emulator', () => {
             latency: {
               models: [model],
               pool: { prewarm: 0 },
-              endpoints: [{ url: fast.url }, { url: refusing }],
+              // Listed first, the refusing endpoint is tried first (an unobserved tie).
+              endpoints: [{ url: refusing }, { url: fast.url }],
               endpointHealth: { ejectAfterFailures: 1 },
             },
             throughput: { models: [model] },

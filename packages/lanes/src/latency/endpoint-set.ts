@@ -38,6 +38,8 @@ interface Health<T> {
   ejectedUntilMs: number | undefined;
   /** Back from an ejection and not yet answered: one failure ejects it again. */
   probation: boolean;
+  /** Ejections so far: a lease taken in an earlier epoch reports nothing about this one. */
+  epoch: number;
   /** When it last came back in rotation (the end of its last ejection); -Infinity if never ejected. */
   backAtMs: number;
 }
@@ -45,8 +47,11 @@ interface Health<T> {
 /** A pick's handle: report exactly one of its outcomes. */
 export interface EndpointLease<T> {
   readonly endpoint: T;
-  /** An answer (or a first chunk) after `latencyMs`. */
-  succeeded(latencyMs: number): void;
+  /**
+   * An answer (or a first chunk) after `latencyMs`; without it (a unary call, whose duration is
+   * mostly its answer's length), a success for the endpoint's health that is no latency sample.
+   */
+  succeeded(latencyMs?: number): void;
   /** A failure that says something about the endpoint: 5xx, a reset, a timeout. */
   failed(latencyMs?: number): void;
   /** Nothing learned (cancelled, a 4xx or 429): only frees the in-flight count. */
@@ -110,6 +115,7 @@ export class EndpointSet<T> {
       ejections: 0,
       ejectedUntilMs: undefined,
       probation: false,
+      epoch: 0,
       backAtMs: Number.NEGATIVE_INFINITY,
     }));
   }
@@ -156,17 +162,21 @@ export class EndpointSet<T> {
   #lease(h: Health<T>): EndpointLease<T> {
     h.inflight++;
     let open = true;
+    // A request sent before the endpoint's latest ejection says nothing about it since it came
+    // back: it only frees its in-flight count (a timeout from before must not re-eject it, an
+    // old success must not end its probation).
+    const epoch = h.epoch;
     const close = () => {
       if (!open) return false;
       open = false;
       h.inflight--;
-      return true;
+      return h.epoch === epoch;
     };
     return {
       endpoint: h.endpoint,
       succeeded: (latencyMs) => {
         if (!close()) return;
-        this.#observe(h, latencyMs);
+        if (latencyMs !== undefined) this.#observe(h, latencyMs);
         h.consecutiveFailures = 0;
         h.probation = false;
         // Measured from its return, not from the ejection: an endpoint back at the longest
@@ -233,6 +243,7 @@ export class EndpointSet<T> {
     const now = this.#clock.now();
     const ms = Math.min(this.#options.maxEjectionMs, this.#options.ejectionMs * 2 ** h.ejections);
     h.ejections++;
+    h.epoch++;
     h.ejectedUntilMs = now + ms;
     h.consecutiveFailures = 0;
     h.probation = false;

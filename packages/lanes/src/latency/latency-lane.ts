@@ -37,6 +37,7 @@ import { isResponseCacheStore, type ResponseCacheStore } from '../cache/response
 import { createLaneClient, type LaneUpstream } from '../pool/lane-client.js';
 import type { LaneConnectionPool, PoolStatsSnapshot } from '../pool/lane-connection-pool.js';
 import type { PressureSignal, QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
+import { servedNothing } from '../quota/unserved.js';
 import type { RedisClientLike } from '../redis/redis-commander.js';
 import { RetryBudget } from '../throughput/retry-budget.js';
 import { AdmissionQueue } from './admission-queue.js';
@@ -400,15 +401,19 @@ class LatencyLaneImpl implements LatencyLane {
             this.#attemptParams(params, call.signal, attempt),
           );
           const ms = this.#clock.now() - sentAt;
-          lease.succeeded(ms);
+          // A unary call's duration is mostly its answer's length, not the endpoint's speed: it
+          // counts as a success for the endpoint's health, not as a latency sample.
+          lease.succeeded();
           this.#observeLatency(ms, this.#config.sla.durationMs, call);
-          const promptTokens = response.usageMetadata?.promptTokenCount;
-          if (promptTokens !== undefined) await attempt.permit?.settle(promptTokens);
-          return attempt.kind === 'fallback' ? markUncacheable(response) : response;
+          this.#settle(attempt.permit, response.usageMetadata?.promptTokenCount);
+          return attempt.fallbackReason !== undefined ? markUncacheable(response) : response;
         } catch (error) {
           this.#reportToEndpoint(lease, error, this.#clock.now() - sentAt);
+          this.#refundIfUnserved(attempt.permit, error);
           const next =
-            attempt.kind === 'first' ? await this.#nextAttempt(call, attempt, error) : undefined;
+            attempt.kind === 'first'
+              ? await this.#nextAttempt(call, attempt, error, false)
+              : undefined;
           if (next !== undefined) {
             attempt = next;
             avoid = lease.endpoint;
@@ -449,21 +454,24 @@ class LatencyLaneImpl implements LatencyLane {
           let promptTokens: number | undefined;
           let next = running.first;
           while (next.done !== true) {
+            // What the fallback model answered (its hedge's answer included) is never cached.
             const chunk =
-              running.attempt.kind === 'fallback' ? markUncacheable(next.value) : next.value;
+              running.attempt.fallbackReason !== undefined
+                ? markUncacheable(next.value)
+                : next.value;
             yielded = true;
             promptTokens = chunk.usageMetadata?.promptTokenCount ?? promptTokens;
             yield chunk;
             next = await running.stream.next();
           }
-          if (promptTokens !== undefined) await running.attempt.permit?.settle(promptTokens);
+          this.#settle(running.attempt.permit, promptTokens);
           return;
         } catch (error) {
           // A second attempt after the caller has seen chunks would repeat them: only before the first.
           const failed = running?.attempt ?? attempt;
           const next =
             !yielded && failed.kind === 'first'
-              ? await this.#nextAttempt(call, failed, error)
+              ? await this.#nextAttempt(call, failed, error, true)
               : undefined;
           if (next !== undefined) {
             attempt = next;
@@ -516,10 +524,16 @@ class LatencyLaneImpl implements LatencyLane {
       this.#recordHedge('refused');
       return this.#settleAlone(primary);
     }
+    if (call.signal.aborted || primary.failure !== undefined) {
+      // Aborted, or the first attempt failed, while the quota was taken: no hedge after all.
+      this.#refund(permit);
+      return this.#settleAlone(primary);
+    }
+    // A hedge of a fallback attempt is a fallback too: same model, same reason, never cached.
     const hedge = this.#startStream(
       params,
       call,
-      { model: attempt.model, kind: 'hedge', permit, inputTokens: primary.inputTokens },
+      { ...attempt, kind: 'hedge', permit, inputTokens: primary.inputTokens },
       primary.lease.endpoint,
       primary.sentAtPerf,
     );
@@ -552,7 +566,28 @@ class LatencyLaneImpl implements LatencyLane {
     const failure = attempt.failure;
     if (failure !== undefined) {
       this.#reportToEndpoint(attempt.lease, failure.error, failure.atMs - attempt.sentAt);
+      this.#refundIfUnserved(attempt.attempt.permit, failure.error);
     }
+  }
+
+  /** Settles a permit with the answer's input tokens; a quota store failure never fails the answer. */
+  #settle(permit: QuotaPermit | undefined, promptTokens: number | undefined): void {
+    if (permit === undefined || promptTokens === undefined) return;
+    permit.settle(promptTokens).catch((error: unknown) => {
+      diag.warn('@gemini-lanes/lanes: latency lane could not settle quota', error);
+    });
+  }
+
+  /** Gives a permit back: the attempt was never sent. */
+  #refund(permit: QuotaPermit | undefined): void {
+    permit?.refund().catch((error: unknown) => {
+      diag.warn('@gemini-lanes/lanes: latency lane could not refund quota', error);
+    });
+  }
+
+  /** A 429 or a connection never made: the upstream served nothing, so the attempt's quota goes back. */
+  #refundIfUnserved(permit: QuotaPermit | undefined, error: unknown): void {
+    if (servedNothing(error)) this.#refund(permit);
   }
 
   /** Waits for one attempt's first chunk and reports it to its endpoint and the hedge delay. */
@@ -562,6 +597,7 @@ class LatencyLaneImpl implements LatencyLane {
       first = await running.first;
     } catch (error) {
       this.#reportToEndpoint(running.lease, error, this.#clock.now() - running.sentAt);
+      this.#refundIfUnserved(running.attempt.permit, error);
       throw error;
     }
     const now = this.#clock.now();
@@ -627,7 +663,9 @@ class LatencyLaneImpl implements LatencyLane {
     const hedging = this.#config.hedging;
     if (!hedging.enabled) return undefined;
     if (hedging.delayMs !== undefined) return hedging.delayMs;
-    const observed = this.#ttfc.get(model)?.quantile(hedging.percentile, HEDGE_MIN_SAMPLES);
+    const observed = this.#ttfc
+      .get(bareModel(model))
+      ?.quantile(hedging.percentile, HEDGE_MIN_SAMPLES);
     return observed === undefined ? undefined : Math.max(hedging.minDelayMs, observed);
   }
 
@@ -641,11 +679,11 @@ class LatencyLaneImpl implements LatencyLane {
   }
 
   #recordTtfc(model: string, ms: number): void {
-    if (!this.#config.hedging.enabled) return;
-    let recent = this.#ttfc.get(model);
+    const key = bareModel(model);
+    let recent = this.#ttfc.get(key);
     if (recent === undefined) {
       recent = new RecentQuantile();
-      this.#ttfc.set(model, recent);
+      this.#ttfc.set(key, recent);
     }
     recent.add(ms);
   }
@@ -664,7 +702,7 @@ class LatencyLaneImpl implements LatencyLane {
         ...params,
         config: { ...params.config, abortSignal: call.signal },
       });
-      lease.succeeded(this.#clock.now() - sentAt);
+      lease.succeeded();
       return response;
     } catch (error) {
       this.#reportToEndpoint(lease, error, this.#clock.now() - sentAt);
@@ -904,7 +942,7 @@ class LatencyLaneImpl implements LatencyLane {
   #fallbackFor(model: string): string | undefined {
     const fallback = this.#config.fallbackModel;
     if (fallback === undefined) return undefined;
-    return model.replace(/^models\//, '') === fallback ? undefined : fallback;
+    return bareModel(model) === bareModel(fallback) ? undefined : bareModel(fallback);
   }
 
   /**
@@ -918,13 +956,19 @@ class LatencyLaneImpl implements LatencyLane {
     call: CallContext,
     failed: Attempt,
     error: unknown,
+    stream: boolean,
   ): Promise<Attempt | undefined> {
     const info = describeUpstreamError(error);
     if (info.retryReason === 'rate_limited') this.#reportPressure('rate_limited', call.model);
     if (call.signal.aborted) return undefined;
     const reason = info.retryReason;
     if (reason === undefined || reason === 'timeout') return undefined;
-    const typical = this.#queue.serviceTimeMs() ?? 0;
+    // What a further attempt needs before the deadline: its first chunk for a stream (the
+    // deadline bounds only that), the whole answer for a unary call.
+    const typical =
+      (stream ? this.#ttfc.get(bareModel(failed.model))?.quantile(0.5, 5) : undefined) ??
+      this.#queue.serviceTimeMs() ??
+      0;
     const fallback = this.#fallbackFor(failed.model);
     if (fallback !== undefined && (reason === 'rate_limited' || info.httpStatus === 503)) {
       if (this.#clock.now() + typical >= call.deadline) return undefined;
@@ -944,6 +988,9 @@ class LatencyLaneImpl implements LatencyLane {
     }
     const wait = info.retryDelayMs ?? 0;
     if (this.#clock.now() + wait + typical >= call.deadline) return undefined;
+    if (wait > 0) await sleep(wait, call.signal);
+    if (call.signal.aborted) return undefined;
+    // Quota is taken after the wait, so a call given up during it holds none.
     const permit = await this.#quotaNow(failed.model, failed.inputTokens);
     if (permit === false) return undefined;
     guard('retry metric', () =>
@@ -953,8 +1000,6 @@ class LatencyLaneImpl implements LatencyLane {
         [ATTR.requestModel]: this.#telemetry?.modelLabel(call.model),
       }),
     );
-    if (wait > 0) await sleep(wait, call.signal);
-    if (call.signal.aborted) return undefined;
     return { ...failed, kind: 'retry', permit };
   }
 
@@ -1059,6 +1104,11 @@ class LatencyLaneImpl implements LatencyLane {
       }),
     );
   }
+}
+
+/** The model name without the SDK's optional `models/` prefix. */
+function bareModel(model: string): string {
+  return model.replace(/^models\//, '');
 }
 
 /** One upstream attempt of a lane request: its model, why it is made, and the quota it holds. */

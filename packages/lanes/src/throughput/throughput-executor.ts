@@ -13,6 +13,7 @@ import {
 import { guard, type Telemetry } from '@gemini-lanes/otel';
 import { diag } from '@opentelemetry/api';
 import type { QuotaLimiter, QuotaPermit } from '../quota/quota-limiter.js';
+import { neverSent } from '../quota/unserved.js';
 import { retryDelayMs } from './backoff.js';
 import { CallSignals } from './call-signals.js';
 import { ConcurrencyGate, type GatePriority } from './concurrency-gate.js';
@@ -91,20 +92,6 @@ export interface Lease<T> {
   failure(error: unknown): unknown;
   /** Releases the slot, once; `finished: false` aborts an attempt left unfinished (an abandoned stream). */
   release(finished: boolean): void;
-}
-
-/** Connection failures that happen before a request is written: the upstream never saw it. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-function neverSent(error: unknown): boolean {
-  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' && NOT_SENT_CODES.has(code);
 }
 
 /** A per-call `timeoutMs`, checked: a finite number > 0, or the default when absent. */
