@@ -877,6 +877,17 @@ function suite(binaries: ServiceBinaries): void {
         labels.long_window === '1h' &&
         labels[LANE] === 'latency' &&
         labels.job === job();
+      /** Waits until the pager webhook has been sent the page in `status`. */
+      const pagerTold = (status: 'firing' | 'resolved', description: string) =>
+        pollUntil(
+          async () => env.webhook.notifications,
+          (list) =>
+            list.some(
+              (n) =>
+                n.path === '/page' && n.alerts.some((a) => a.status === status && isPage(a.labels)),
+            ),
+          { timeoutMs: 30_000, description },
+        );
 
       // Quiet so far: the mixed phase's few bad events never made it page.
       const since = Math.ceil((Date.now() - trafficStart) / 1000) + 5;
@@ -908,16 +919,7 @@ function suite(binaries: ServiceBinaries): void {
         expect(held?.labels.severity).toBe(PAGE);
         expect(held?.status.state).toBe('active');
         expect(held?.receivers.map((r) => r.name)).toEqual(['pager']);
-        await pollUntil(
-          async () => env.webhook.notifications,
-          (list) =>
-            list.some(
-              (n) =>
-                n.path === '/page' &&
-                n.alerts.some((a) => a.status === 'firing' && isPage(a.labels)),
-            ),
-          { timeoutMs: 30_000, description: 'the pager webhook to be notified' },
-        );
+        await pagerTold('firing', 'the pager webhook to be notified');
 
         await regress(1);
         await pollUntil(
@@ -929,16 +931,7 @@ function suite(binaries: ServiceBinaries): void {
             description: `${PAGE_ALERT} (1h/5m pair) to clear`,
           },
         );
-        await pollUntil(
-          async () => env.webhook.notifications,
-          (list) =>
-            list.some(
-              (n) =>
-                n.path === '/page' &&
-                n.alerts.some((a) => a.status === 'resolved' && isPage(a.labels)),
-            ),
-          { timeoutMs: 30_000, description: 'the pager webhook to be told it resolved' },
-        );
+        await pagerTold('resolved', 'the pager webhook to be told it resolved');
         expect(
           env.webhook.notifications.filter(
             (n) => n.path === '/ticket' && n.alerts.some((a) => isPage(a.labels)),

@@ -44,6 +44,15 @@ function advance(state: WindowState, windows: TakeRequest['windows'], nowMs: num
   return now;
 }
 
+/** The slot maps a take or correction changes: the window's, and the reserved lane's too for its own. */
+function tallies(
+  state: WindowState,
+  index: 0 | 1 | 2,
+  reserved: boolean | undefined,
+): Map<number, number>[] {
+  return reserved ? [state.slots[index], state.reserved[index]] : [state.slots[index]];
+}
+
 function sum(slots: Map<number, number>): number {
   let total = 0;
   for (const amount of slots.values()) total += amount;
@@ -115,9 +124,7 @@ export function takeFromWindows(state: WindowState, request: TakeRequest): TakeR
     const amount = request.amounts[index];
     if (!(amount > 0)) continue;
     const slot = Math.floor(now / request.windows[index].slotMs);
-    for (const slots of request.reserved
-      ? [state.slots[index], state.reserved[index]]
-      : [state.slots[index]]) {
+    for (const slots of tallies(state, index, request.reserved)) {
       slots.set(slot, (slots.get(slot) ?? 0) + amount);
     }
     used[index] += amount;
@@ -136,10 +143,7 @@ export function adjustWindows(state: WindowState, request: AdjustRequest): void 
     const index = i as 0 | 1 | 2;
     const delta = request.deltas[index];
     const spec = request.windows[index];
-    const tallies = request.reserved
-      ? [state.slots[index], state.reserved[index]]
-      : [state.slots[index]];
-    for (const slots of tallies) {
+    for (const slots of tallies(state, index, request.reserved)) {
       if (delta < 0) {
         const slot = Math.floor(request.takenAtMs / spec.slotMs);
         const held = slots.get(slot);
